@@ -1,0 +1,79 @@
+"""Project automation. ``uv run nox`` runs lint, typecheck and tests.
+
+Each member's tests run in an environment that holds only that member's own
+dependencies (``uv sync --package NAME --locked --exact``), so a member that
+imports something it does not declare fails here, not in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+MEMBERS = {
+    "counterpromo-core": "packages/core",
+    "counterpromo-storage": "packages/storage",
+    "counterpromo-billing": "packages/billing",
+    "counterpromo-testing": "packages/testing",
+    "counterpromo-api": "services/api",
+    "counterpromo-worker": "services/worker",
+    "counterpromo-cli": "tools/cli",
+}
+
+
+def _sync(session: nox.Session, *args: str) -> None:
+    """Install into this session's virtualenv from the lock file, nothing else."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--exact",
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole tree."""
+    _sync(session, "--only-group", "dev", "--no-install-workspace")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every member's src and tests."""
+    _sync(session, "--all-packages")
+    for path in MEMBERS.values():
+        targets = [f"{path}/src", *([f"{path}/tests"] if (ROOT / path / "tests").exists() else [])]
+        session.run("mypy", *targets)
+    session.run("mypy", "noxfile.py")
+
+
+@nox.session
+@nox.parametrize("member", list(MEMBERS))
+def tests(session: nox.Session, member: str) -> None:
+    """pytest for one member, with only that member's declared dependencies installed."""
+    _sync(session, "--package", member)
+    path = MEMBERS[member]
+    args = session.posargs or [f"{path}/tests"]
+    session.run("pytest", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Build one wheel and sdist per member."""
+    out = session.create_tmp()
+    session.run("uv", "build", "--all-packages", "-o", out, external=True)
+    wheels = sorted(p.name for p in Path(out).glob("*.whl"))
+    session.log(f"built {len(wheels)} wheels: {', '.join(wheels)}")
+    if len(wheels) != len(MEMBERS):
+        session.error(f"expected {len(MEMBERS)} wheels, got {len(wheels)}")

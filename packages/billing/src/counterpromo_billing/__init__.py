@@ -1,0 +1,5 @@
+"""counterpromo-billing."""
+
+from importlib.metadata import version
+
+__version__ = version("counterpromo-billing")

@@ -1,0 +1,5 @@
+"""counterpromo-storage."""
+
+from importlib.metadata import version
+
+__version__ = version("counterpromo-storage")

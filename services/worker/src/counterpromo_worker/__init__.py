@@ -1,0 +1,5 @@
+"""counterpromo-worker."""
+
+from importlib.metadata import version
+
+__version__ = version("counterpromo-worker")

@@ -1,0 +1,5 @@
+"""counterpromo-cli."""
+
+from importlib.metadata import version
+
+__version__ = version("counterpromo-cli")

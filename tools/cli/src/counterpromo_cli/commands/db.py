@@ -1,0 +1,70 @@
+"""``counterpromo db``: schema migrations."""
+
+from typing import Annotated
+
+import typer
+from counterpromo_core.db import migrate
+from counterpromo_core.settings import DatabaseSettings
+from sqlalchemy.engine import make_url
+
+from counterpromo_cli.errors import database_errors
+from counterpromo_cli.output import console, print_json
+
+app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _database_url() -> tuple[str, str]:
+    url = DatabaseSettings().sqlalchemy_url
+    return url, make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    url, label = _database_url()
+    with database_errors(label):
+        migrate.upgrade(url, revision)
+        current = migrate.current_revision(url)
+    console.print(f"database at {label} is at revision {current}")
+
+
+@app.command()
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Revert migrations down to REVISION. Destroys data in dropped tables."""
+    url, label = _database_url()
+    if not yes:
+        typer.confirm(f"Downgrade {label} to {revision}? Data may be lost", abort=True)
+    with database_errors(label):
+        migrate.downgrade(url, revision)
+        current = migrate.current_revision(url)
+    console.print(f"database at {label} is at revision {current}")
+
+
+@app.command()
+def current(json_output: JsonOption = False) -> None:
+    """Show the database's current revision and the code's head."""
+    url, label = _database_url()
+    with database_errors(label):
+        revision = migrate.current_revision(url)
+    head = migrate.head_revision()
+    if json_output:
+        print_json({"current": revision, "head": head, "up_to_date": revision == head})
+        return
+    state = "up to date" if revision == head else f"behind head {head}"
+    console.print(f"{label}: revision {revision} ({state})")
+
+
+@app.command()
+def history(json_output: JsonOption = False) -> None:
+    """List the migrations shipped with this version, oldest first."""
+    rows = migrate.history()
+    if json_output:
+        print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
+        return
+    for revision, down, message in rows:
+        console.print(f"{down or 'base'} -> {revision}: {message}")

@@ -1,0 +1,35 @@
+"""The ``counterpromo`` command: operators' admin tool and the local stack."""
+
+from typing import Annotated
+
+import typer
+
+from counterpromo_cli import __version__
+from counterpromo_cli.commands import db, dev
+
+app = typer.Typer(
+    name="counterpromo",
+    help="Counter Promo admin CLI.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.command(name="dev")(dev.dev)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"counterpromo {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Counter Promo admin CLI."""
