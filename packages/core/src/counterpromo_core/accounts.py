@@ -1,0 +1,106 @@
+"""Accounts: created with their owner; plan and Stripe fields belong to billing."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counterpromo_core.db.models import Account, AuditEvent, BillingPlan, Member, utcnow
+from counterpromo_core.errors import NotFound, ValidationFailed
+from counterpromo_core.members import normalise_email
+from counterpromo_core.pagination import Page, paginate
+
+
+def _clean_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValidationFailed.single("name", "must not be blank")
+    if len(cleaned) > 200:
+        raise ValidationFailed.single("name", "must be at most 200 characters")
+    return cleaned
+
+
+def _require_plan(session: Session, plan_code: str) -> None:
+    if session.get(BillingPlan, plan_code) is None:
+        raise ValidationFailed.single("plan_code", f"no plan {plan_code!r}")
+
+
+def create_account(
+    session: Session, *, name: str, owner_email: str, plan_code: str = "free"
+) -> Account:
+    """A new account and its first member, the owner."""
+    account = Account(id=uuid.uuid4(), name=_clean_name(name), plan_code=plan_code)
+    email = normalise_email(owner_email)
+    _require_plan(session, plan_code)
+    session.add(account)
+    session.flush()
+    session.add(Member(account_id=account.id, email=email, role="owner"))
+    session.flush()
+    return account
+
+
+def get_account(session: Session, account_id: uuid.UUID) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("account", account_id)
+    return account
+
+
+def rename_account(session: Session, account_id: uuid.UUID, name: str) -> Account:
+    account = get_account(session, account_id)
+    account.name = _clean_name(name)
+    account.updated_at = utcnow()
+    session.flush()
+    return account
+
+
+def list_accounts(session: Session, *, limit: int = 50, cursor: str | None = None) -> Page[Account]:
+    """Every account, newest first (operators only)."""
+    return paginate(
+        session,
+        select(Account),
+        created_at=Account.created_at,
+        id=Account.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def set_plan_by_support(
+    session: Session, account_id: uuid.UUID, plan_code: str, *, actor: str, reason: str
+) -> Account:
+    """Put an account on a plan by hand, recorded as an audit event.
+
+    Billing's webhook processing is the normal way a plan changes; this is for support.
+    """
+    if not actor.strip():
+        raise ValidationFailed.single("actor", "must name who made the change")
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "must say why")
+    _require_plan(session, plan_code)
+    account = get_account(session, account_id)
+    previous = account.plan_code
+    account.plan_code = plan_code
+    account.updated_at = utcnow()
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            actor=actor.strip(),
+            action="plan.set_by_support",
+            detail={"from": previous, "to": plan_code, "reason": reason.strip()},
+        )
+    )
+    session.flush()
+    session.refresh(account, ["plan"])
+    return account
+
+
+__all__ = [
+    "create_account",
+    "get_account",
+    "list_accounts",
+    "rename_account",
+    "set_plan_by_support",
+]

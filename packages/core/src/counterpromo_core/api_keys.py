@@ -1,0 +1,131 @@
+"""API keys: shown once, stored as a lookup prefix and a SHA-256 of the secret.
+
+A key reads ``cpk_<12 hex>_<43 url-safe chars>``. The ``cpk_<12 hex>`` part is
+the stored, indexed prefix; the rest is the secret, of which only the hash is
+kept. The secret has 256 random bits, so a plain SHA-256 is enough (no slow
+password hash needed), and comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from counterpromo_core.db.models import ApiKey, Member, utcnow
+from counterpromo_core.errors import ValidationFailed
+from counterpromo_core.lookup import get_owned
+from counterpromo_core.ports import Clock
+from counterpromo_core.roles import Actor, Role, parse_role
+
+KEY_PREFIX = "cpk_"
+_KEY = re.compile(r"^(cpk_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# Compared against when the prefix is unknown, so both paths do the same work.
+_DUMMY_HASH = hashlib.sha256(b"counterpromo-no-such-key").hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    plaintext: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session,
+    account_id: uuid.UUID,
+    *,
+    name: str,
+    role: Role,
+    member_id: uuid.UUID | None = None,
+) -> CreatedApiKey:
+    """A new key; its plaintext is in the result and nowhere else, ever."""
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > 100:
+        raise ValidationFailed.single("name", "must be 1 to 100 characters")
+    parse_role(role)
+    if member_id is not None:
+        get_owned(session, Member, account_id, member_id, "member")
+    prefix = KEY_PREFIX + secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    api_key = ApiKey(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        member_id=member_id,
+        name=cleaned,
+        role=role,
+        prefix=prefix,
+        key_hash=_hash(secret),
+    )
+    session.add(api_key)
+    session.flush()
+    return CreatedApiKey(api_key=api_key, plaintext=f"{prefix}_{secret}")
+
+
+def authenticate(session: Session, plaintext: str, *, clock: Clock) -> Actor | None:
+    """The actor a key stands for, or None (unknown, malformed, wrong secret, revoked)."""
+    match = _KEY.match(plaintext)
+    if match is None:
+        return None
+    prefix, secret = match.groups()
+    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    expected = api_key.key_hash if api_key is not None else _DUMMY_HASH
+    matches = hmac.compare_digest(_hash(secret), expected)
+    if api_key is None or not matches or api_key.revoked_at is not None:
+        return None
+    now = clock.now()
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == api_key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return Actor(
+        account_id=api_key.account_id,
+        role=parse_role(api_key.role),
+        member_id=api_key.member_id,
+        api_key_id=api_key.id,
+    )
+
+
+def list_api_keys(session: Session, account_id: uuid.UUID) -> list[ApiKey]:
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.account_id == account_id)
+            .order_by(ApiKey.created_at, ApiKey.id)
+        )
+    )
+
+
+def revoke_api_key(session: Session, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    """Revoke a key (idempotent: revoking twice keeps the first time)."""
+    api_key = get_owned(session, ApiKey, account_id, key_id, "api key", for_update=True)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.flush()
+    return api_key
+
+
+__all__ = [
+    "KEY_PREFIX",
+    "CreatedApiKey",
+    "authenticate",
+    "create_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+]
