@@ -1,17 +1,28 @@
-"""One clear line and exit code 1 instead of a traceback."""
+"""One clear line and exit code 1 instead of a traceback.
 
-from collections.abc import Callable, Iterator
+Each context manager below turns one family of failures (database, domain,
+AWS, configuration) into a single ``error: ...`` line on stderr.
+"""
+
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from counterpromo_core.errors import DomainError, NotFound
+from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
 from counterpromo_cli.output import err_console
 
 
 def fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
     return typer.Exit(code=1)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else text
 
 
 @contextmanager
@@ -19,8 +30,16 @@ def database_errors(url_label: str) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = _first_line(str(exc.orig)) if exc.orig else _first_line(str(exc))
         raise fail(f"cannot reach the database at {url_label}: {reason}") from None
 
 
-ErrorMapper = Callable[[], None]
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Core's typed errors: a wrong name or id, a rule that said no."""
+    try:
+        yield
+    except NotFound as exc:
+        raise fail(f"no {exc.resource} {exc.id}") from None
+    except DomainError as exc:
+        raise fail(exc.message) from None

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from counterpromo_cli import __version__
-from counterpromo_cli.commands import db, dev
+from counterpromo_cli.commands import accounts, db, dev, keys, plans, usage
 
 app = typer.Typer(
     name="counterpromo",
@@ -14,6 +14,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(plans.app, name="plans")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(usage.app, name="usage")
 app.command(name="dev")(dev.dev)
 
 

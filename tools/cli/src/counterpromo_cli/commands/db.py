@@ -4,20 +4,13 @@ from typing import Annotated
 
 import typer
 from counterpromo_core.db import migrate
-from counterpromo_core.settings import DatabaseSettings
-from sqlalchemy.engine import make_url
 
+from counterpromo_cli.database import database_url as _database_url
 from counterpromo_cli.errors import database_errors
+from counterpromo_cli.options import JsonOption, YesOption
 from counterpromo_cli.output import console, print_json
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _database_url() -> tuple[str, str]:
-    url = DatabaseSettings().sqlalchemy_url
-    return url, make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()
@@ -33,7 +26,7 @@ def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @app.command()
 def downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Revert migrations down to REVISION. Destroys data in dropped tables."""
     url, label = _database_url()
