@@ -1,0 +1,105 @@
+"""Stored files (outputs, logos, images), one row per S3 object."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from counterpromo_core.db.models import ASSET_KINDS, Asset, Job
+from counterpromo_core.errors import Conflict, ValidationFailed
+from counterpromo_core.lookup import get_owned
+
+OUTPUT_KINDS = ("pdf", "png")
+
+
+def record_asset(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    promo_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    branch_id: uuid.UUID | None,
+    kind: str,
+    bucket: str,
+    key: str,
+    content_type: str,
+    size_bytes: int,
+    checksum_sha256: str,
+) -> Asset:
+    """Record the object at ``bucket``/``key``; a retried job overwrites its row, never adds one."""
+    if kind not in ASSET_KINDS:
+        raise ValidationFailed.single("kind", f"must be one of {', '.join(ASSET_KINDS)}")
+    if not key.startswith(f"{account_id}/"):
+        raise ValidationFailed.single("key", "must be under the account's prefix")
+    values = {
+        "account_id": account_id,
+        "promo_id": promo_id,
+        "job_id": job_id,
+        "branch_id": branch_id,
+        "kind": kind,
+        "bucket": bucket,
+        "key": key,
+        "content_type": content_type,
+        "size_bytes": size_bytes,
+        "checksum_sha256": checksum_sha256,
+    }
+    statement = insert(Asset).values(id=uuid.uuid4(), **values)
+    asset = session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[Asset.bucket, Asset.key],
+            set_={k: statement.excluded[k] for k in values if k not in ("bucket", "key")},
+            where=Asset.account_id == statement.excluded.account_id,
+        )
+        .returning(Asset)
+        .execution_options(populate_existing=True)
+    )
+    if asset is None:
+        raise Conflict(f"s3://{bucket}/{key} is recorded for another account")
+    return asset
+
+
+def list_assets(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> list[Asset]:
+    return list(
+        session.scalars(
+            select(Asset)
+            .where(Asset.account_id == account_id, Asset.promo_id == promo_id)
+            .order_by(Asset.created_at, Asset.id)
+        )
+    )
+
+
+def get_asset(session: Session, account_id: uuid.UUID, asset_id: uuid.UUID) -> Asset:
+    return get_owned(session, Asset, account_id, asset_id, "asset")
+
+
+def latest_output_set(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> list[Asset]:
+    """The PDF and PNG outputs of the promo's newest succeeded render job (empty if none)."""
+    newest = (
+        select(Job.id)
+        .where(
+            Job.account_id == account_id,
+            Job.promo_id == promo_id,
+            Job.type == "render_promo",
+            Job.status == "succeeded",
+        )
+        .order_by(Job.finished_at.desc().nulls_last(), Job.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return list(
+        session.scalars(
+            select(Asset)
+            .where(
+                Asset.account_id == account_id,
+                Asset.job_id == newest,
+                Asset.kind.in_(OUTPUT_KINDS),
+            )
+            .order_by(Asset.branch_id.nulls_first(), Asset.kind, Asset.key)
+        )
+    )
+
+
+__all__ = ["OUTPUT_KINDS", "get_asset", "latest_output_set", "list_assets", "record_asset"]
