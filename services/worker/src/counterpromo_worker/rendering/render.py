@@ -1,0 +1,64 @@
+"""render_promo: a promo in, a print PDF and a PNG preview of its first page out."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+import typst
+
+from counterpromo_worker.rendering.document import build_document
+from counterpromo_worker.rendering.fonts import font_dirs
+from counterpromo_worker.rendering.images import png_size
+from counterpromo_worker.rendering.models import RenderError, RenderInput, RenderOutput
+
+# A fixed creation date keeps the PDF bytes identical when a job is retried.
+_PDF_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z
+
+
+def template_sources() -> dict[str, str]:
+    """The shipped Typst files by file name (templates plus the shared library)."""
+    folder = files("counterpromo_worker").joinpath("templates")
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".typ")
+    }
+
+
+def render_promo(data: RenderInput, *, preview_ppi: int = 72) -> RenderOutput:
+    if not 1 <= preview_ppi <= 600:
+        raise RenderError(f"preview_ppi must be between 1 and 600, not {preview_ppi}")
+    document = build_document(data)
+    with tempfile.TemporaryDirectory(prefix="counterpromo-render-") as tmp:
+        # The compile root holds only our templates and this promo's pictures:
+        # Typst cannot read anything outside it, and with no packages it never
+        # touches the network.
+        root = Path(tmp)
+        for name, source in template_sources().items():
+            (root / name).write_text(source, encoding="utf-8")
+        (root / "img").mkdir()
+        for path, content in document.files.items():
+            (root / path.lstrip("/")).write_bytes(content)
+        compiler = typst.Compiler(
+            str(root / f"{data.template}.typ"),
+            root=str(root),
+            font_paths=list(font_dirs()),
+            ignore_system_fonts=True,
+            sys_inputs={"data": json.dumps(document.data)},
+        )
+        try:
+            pdf = compiler.compile(format="pdf", timestamp=_PDF_TIMESTAMP)
+            pages = compiler.compile(format="png", ppi=preview_ppi)
+        except typst.TypstError as error:
+            raise RenderError(f"the flyer could not be laid out: {error.message}") from error
+    if not isinstance(pdf, bytes) or pages is None:
+        raise RenderError("the renderer produced no output")
+    page_list = pages if isinstance(pages, list) else [pages]
+    first = page_list[0]
+    width, height = png_size(first)
+    return RenderOutput(
+        pdf=pdf, png=first, png_width=width, png_height=height, page_count=len(page_list)
+    )
