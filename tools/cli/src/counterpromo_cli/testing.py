@@ -14,7 +14,8 @@ class Cli:
     """``Cli().run("accounts", "list")``; the environment is the caller's."""
 
     def __init__(self) -> None:
-        self._runner = CliRunner()
+        # Wide enough that tables never wrap what a test looks for.
+        self._runner = CliRunner(env={"COLUMNS": "250"})
 
     def run(self, *args: str, input: str | None = None) -> Result:
         return self._runner.invoke(app, list(args), input=input)

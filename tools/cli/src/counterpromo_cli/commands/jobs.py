@@ -1,0 +1,122 @@
+"""``counterpromo jobs``: inspect and retry background jobs; re-send stuck ones."""
+
+import uuid
+from typing import Annotated, Any
+
+import typer
+from counterpromo_core import jobs
+from counterpromo_core.db.models import JOB_STATUSES, Job
+from counterpromo_core.errors import NotFound
+from counterpromo_core.pagination import Page, paginate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from counterpromo_cli.database import transaction
+from counterpromo_cli.errors import fail
+from counterpromo_cli.options import JsonOption, parse_id
+from counterpromo_cli.output import console, print_fields, print_json, print_table
+
+app = typer.Typer(
+    help="Background jobs (render, parse, export, co-op report).", no_args_is_help=True
+)
+
+JobArg = Annotated[str, typer.Argument(help="Job id (UUID).", metavar="JOB_ID")]
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": str(job.id),
+        "account_id": str(job.account_id),
+        "promo_id": str(job.promo_id) if job.promo_id else None,
+        "type": job.type,
+        "status": job.status,
+        "attempts": job.attempts,
+        "error": job.error,
+        "payload": job.payload,
+        "result": job.result,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _any_account_jobs(
+    session: Session, status: str | None, limit: int, cursor: str | None
+) -> Page[Job]:
+    statement = select(Job)
+    if status is not None:
+        statement = statement.where(Job.status == status)
+    return paginate(
+        session, statement, created_at=Job.created_at, id=Job.id, limit=limit, cursor=cursor
+    )
+
+
+@app.command("list")
+def list_jobs(
+    status: Annotated[
+        str | None, typer.Option(help=f"Only jobs in this status: {', '.join(JOB_STATUSES)}.")
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account's jobs.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    cursor: Annotated[str | None, typer.Option(help="Continue after a previous page.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List jobs, newest first, across all accounts unless --account is given."""
+    if status is not None and status not in JOB_STATUSES:
+        raise fail(f"--status {status!r} is not one of {', '.join(JOB_STATUSES)}")
+    account_id = parse_id(account, "account") if account else None
+    with transaction() as session:
+        if account_id is not None:
+            page = jobs.list_jobs(session, account_id, status=status, limit=limit, cursor=cursor)
+        else:
+            page = _any_account_jobs(session, status, limit, cursor)
+    if json_output:
+        print_json({"items": [job_json(j) for j in page.items], "next_cursor": page.next_cursor})
+        return
+    print_table(
+        "Jobs",
+        ["id", "account", "type", "status", "attempts", "created", "error"],
+        (
+            (
+                j.id,
+                j.account_id,
+                j.type,
+                j.status,
+                j.attempts,
+                f"{j.created_at:%Y-%m-%d %H:%M}",
+                j.error,
+            )
+            for j in page.items
+        ),
+    )
+    if page.next_cursor:
+        console.print(f"more: --cursor {page.next_cursor}")
+
+
+def _find(session: Session, job_id: uuid.UUID) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    return job
+
+
+@app.command()
+def show(job: JobArg, json_output: JsonOption = False) -> None:
+    """Show one job: payload, result, error and timings."""
+    job_id = parse_id(job, "job")
+    with transaction() as session:
+        found = _find(session, job_id)
+    if json_output:
+        print_json(job_json(found))
+        return
+    print_fields(f"Job {found.id}", list(job_json(found).items()))
+
+
+@app.command()
+def retry(job: JobArg) -> None:
+    """Queue a failed or dead job again (its message is sent by the outbox sweeper)."""
+    job_id = parse_id(job, "job")
+    with transaction() as session:
+        found = _find(session, job_id)
+        requeued = jobs.requeue_job(session, found.account_id, job_id)
+    console.print(f"job {requeued.id} is queued again (attempt {requeued.attempts + 1})")
