@@ -1,4 +1,12 @@
-"""pytest fixtures: moto's server over HTTP for boto3 code under test."""
+"""pytest fixtures: moto's server over HTTP for boto3 code under test.
+
+- ``local_aws`` (session): the moto server, with dummy credentials and
+  ``AWS_ENDPOINT_URL`` in the environment.
+- ``aws_endpoint``: that server emptied before the test.
+- ``provisioned_aws``: that server emptied and provisioned as environment ``test``;
+  ``COUNTERPROMO_ENV`` and the other variables of ``ProvisionedEnv.environ()`` are set
+  for the test, so ``load_config()`` reads it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from counterpromo_storage.provision import ProvisionedEnv, provision
 from counterpromo_storage.testing.moto_server import LOCAL_CREDENTIALS, LocalAws
 
 
@@ -27,3 +36,13 @@ def aws_endpoint(local_aws: LocalAws) -> str:
     """The endpoint of a moto server emptied before this test."""
     local_aws.reset()
     return local_aws.endpoint
+
+
+@pytest.fixture
+def provisioned_aws(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> ProvisionedEnv:
+    """A freshly provisioned environment ``test`` on the (emptied) moto server."""
+    local_aws.reset()
+    env = provision("test", endpoint_url=local_aws.endpoint)
+    for name, value in env.environ().items():
+        monkeypatch.setenv(name, value)
+    return env
