@@ -1,0 +1,64 @@
+"""An environment's settings, read the way the services read them.
+
+``load_config`` (storage) takes environment variables first, then SSM and
+Secrets Manager under ``/counterpromo/{env}/``. AWS and configuration failures
+become one clear line.
+"""
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
+from counterpromo_storage.config import REQUIRED, ConfigurationError, load_config
+from counterpromo_storage.naming import EnvNames
+from counterpromo_storage.settings import AppConfig, read_overrides
+
+from counterpromo_cli.errors import fail
+
+
+def resolve_env(env: str | None) -> EnvNames:
+    """The names of ``--env`` (or ``COUNTERPROMO_ENV``); one line if it is absent or malformed."""
+    if not env:
+        raise fail("name the environment: --env ENV or COUNTERPROMO_ENV (e.g. local, dev)")
+    try:
+        return EnvNames(env)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def endpoint_label() -> str:
+    return read_overrides(os.environ).aws_endpoint_url or "AWS"
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """boto3 and configuration failures as one line (never a secret value)."""
+    try:
+        yield
+    except EndpointConnectionError as exc:
+        raise fail(
+            f"cannot reach AWS at {exc.kwargs.get('endpoint_url', endpoint_label())}"
+        ) from None
+    except NoCredentialsError:
+        raise fail("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        raise fail(f"AWS refused {exc.operation_name}: {code}: {message}") from None
+    except BotoCoreError as exc:
+        raise fail(f"AWS error: {exc}") from None
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+
+
+def load(env: str | None, *, required: Iterable[str] = REQUIRED) -> AppConfig:
+    """The configuration of ``env``, as the services load it."""
+    names = resolve_env(env)
+    with aws_errors():
+        return load_config(names.env, required=required)
