@@ -1,0 +1,146 @@
+"""Uploads, assets and the shipped plans."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from counterpromo_core import assets, jobs, promos, uploads
+from counterpromo_core.db.models import BillingPlan
+from counterpromo_core.errors import Conflict, ValidationFailed
+from counterpromo_core.plans import PLANS, sync_plans
+from counterpromo_core.ports import ManualClock
+from counterpromo_core.schemas import PromoCreate
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+NewAccount = Callable[..., uuid.UUID]
+
+
+def _upload(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID | None, **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "filename": "items.csv",
+        "content_type": "text/csv",
+        "promo_id": promo_id,
+        "bucket": "uploads",
+        "key": f"{account_id}/uploads/{uuid.uuid4()}.csv",
+        "max_bytes": 1_000_000,
+        **kw,
+    }
+    return uploads.create_upload(session, account_id, **args)
+
+
+def test_request_parse_queues_one_parse_at_a_time(
+    session: Session, new_account: NewAccount, clock: ManualClock
+) -> None:
+    account_id = new_account()
+    promo = promos.create_promo(session, account_id, PromoCreate(title="P"), clock=clock)
+    upload = _upload(session, account_id, promo.id)
+    job = uploads.request_parse(
+        session, account_id, upload.id, mode="replace", mapping={"Code": "sku"}
+    )
+    assert job.type == "parse_upload"
+    assert job.payload["upload_id"] == str(upload.id)
+    assert (job.payload["mode"], job.payload["mapping"]) == ("replace", {"Code": "sku"})
+    with pytest.raises(Conflict):
+        uploads.request_parse(session, account_id, upload.id)
+    uploads.mark_failed(session, upload.id, "row 3: price is not a number")
+    session.refresh(upload)
+    assert (upload.status, upload.error) == ("failed", "row 3: price is not a number")
+    assert uploads.request_parse(session, account_id, upload.id).id != job.id
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"filename": "items.exe"}, "filename"),
+        ({"content_type": "application/pdf"}, "content_type"),
+        ({"key": "someone-else/items.csv"}, "key"),
+        ({"max_bytes": 0}, "max_bytes"),
+    ],
+)
+def test_bad_uploads_are_refused(
+    session: Session, new_account: NewAccount, overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        _upload(session, new_account(), None, **overrides)
+    assert [e.field for e in caught.value.errors] == [field]
+
+
+def test_parse_needs_a_promo(session: Session, new_account: NewAccount) -> None:
+    account_id = new_account()
+    upload = _upload(session, account_id, None)
+    with pytest.raises(ValidationFailed):
+        uploads.request_parse(session, account_id, upload.id)
+
+
+def _record(session: Session, account_id: uuid.UUID, **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "account_id": account_id,
+        "promo_id": None,
+        "job_id": None,
+        "branch_id": None,
+        "kind": "pdf",
+        "bucket": "assets",
+        "key": f"{account_id}/out/promo.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 10,
+        "checksum_sha256": "a" * 64,
+        **kw,
+    }
+    return assets.record_asset(session, **args)
+
+
+def test_record_asset_upserts_on_bucket_and_key(session: Session, new_account: NewAccount) -> None:
+    account_id = new_account()
+    first = _record(session, account_id)
+    second = _record(session, account_id, size_bytes=20, checksum_sha256="b" * 64)
+    assert second.id == first.id
+    assert (second.size_bytes, second.checksum_sha256) == (20, "b" * 64)
+    with pytest.raises(ValidationFailed):
+        _record(session, account_id, key="elsewhere/x.pdf")
+
+
+def test_latest_output_set_is_the_newest_succeeded_render(
+    session: Session, new_account: NewAccount, clock: ManualClock
+) -> None:
+    account_id = new_account("pro")
+    promo_id = promos.create_promo(session, account_id, PromoCreate(title="P"), clock=clock).id
+    made: dict[str, uuid.UUID] = {}
+    for name in ("old", "new", "running"):
+        job = jobs.create_job(
+            session, account_id, type="render_promo", promo_id=promo_id, payload={}
+        )
+        made[name] = job.id
+        for kind in ("pdf", "png"):
+            _record(
+                session,
+                account_id,
+                promo_id=promo_id,
+                job_id=job.id,
+                kind=kind,
+                key=f"{account_id}/{job.id}/promo.{kind}",
+            )
+        jobs.start_job(session, job.id)
+        if name != "running":
+            jobs.succeed_job(session, job.id, {})
+            session.flush()
+    latest = assets.latest_output_set(session, account_id, promo_id)
+    assert {(a.job_id, a.kind) for a in latest} == {(made["new"], "pdf"), (made["new"], "png")}
+    assert len(assets.list_assets(session, account_id, promo_id)) == 6
+
+
+def test_sync_plans_restores_the_shipped_definitions(session: Session) -> None:
+    session.execute(update(BillingPlan).where(BillingPlan.code == "free").values(max_seats=99))
+    assert sync_plans(session) == len(PLANS)
+    rows = {
+        p.code: p
+        for p in session.scalars(select(BillingPlan).execution_options(populate_existing=True))
+    }
+    for plan in PLANS:
+        stored = rows[plan.code]
+        for field in dataclasses.fields(plan):
+            assert getattr(stored, field.name) == getattr(plan, field.name), field.name
