@@ -1,0 +1,25 @@
+"""Routers whose routes run in one transaction and document their errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from counterpromo_api.problems import error_responses
+from counterpromo_api.transaction import TransactionalRoute
+
+AUTHED_ERRORS = (400, 401, 403, 404, 413, 422, 500, 503)
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(
+        route_class=TransactionalRoute,
+        responses=error_responses(common=AUTHED_ERRORS),
+        **kwargs,
+    )
+
+
+def url_for(request: Request, name: str, **params: Any) -> str:
+    """An absolute URL (https behind the ALB: the proxy headers set the scheme)."""
+    return str(request.url_for(name, **{k: str(v) for k, v in params.items()}))

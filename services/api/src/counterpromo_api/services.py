@@ -1,0 +1,104 @@
+"""The process-wide resources a request uses, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import stripe
+from botocore.config import Config
+from counterpromo_core.db import create_db_engine, session_factory
+from counterpromo_core.ports import Clock, SystemClock
+from counterpromo_storage.blobs import BlobStore
+from counterpromo_storage.queue import JobQueue
+from counterpromo_storage.settings import AppConfig
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+
+from counterpromo_api.oidc import OidcVerifier
+from counterpromo_api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+# A request must not hang on AWS: fail fast, the outbox keeps the job for the sweeper.
+_FAST: Any = {"mode": "standard", "max_attempts": 2}
+
+
+def _sqs(config: AppConfig) -> SQSClient:
+    return boto3.client(
+        "sqs",
+        region_name=config.region,
+        endpoint_url=config.aws_endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=5, retries=_FAST),
+    )
+
+
+def _s3(config: AppConfig) -> S3Client:
+    # Signature v4 (presigned POST/GET); path-style for a local endpoint without subdomains.
+    s3: Any = {"addressing_style": "path" if config.aws_endpoint_url else "virtual"}
+    return boto3.client(
+        "s3",
+        region_name=config.region,
+        endpoint_url=config.aws_endpoint_url,
+        config=Config(signature_version="s3v4", s3=s3, connect_timeout=2, retries=_FAST),
+    )
+
+
+def _stripe(config: AppConfig) -> stripe.StripeClient | None:
+    if config.stripe_secret_key is None:
+        return None
+    base: Any = {"api": config.stripe_api_base} if config.stripe_api_base else {}
+    return stripe.StripeClient(
+        config.stripe_secret_key.get_secret_value(), base_addresses=base, max_network_retries=1
+    )
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    settings: ApiSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    sqs: SQSClient
+    queue: JobQueue
+    blobs: BlobStore
+    stripe: stripe.StripeClient | None
+    clock: Clock
+    oidc: OidcVerifier | None
+
+    @classmethod
+    def build(cls, config: AppConfig, settings: ApiSettings, *, clock: Clock | None) -> Services:
+        engine = create_db_engine(config.database_url.get_secret_value())
+        sqs = _sqs(config)
+        oidc = None
+        if settings.oidc_jwks_url and settings.oidc_issuer and settings.oidc_audience:
+            oidc = OidcVerifier(
+                settings.oidc_jwks_url,
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                algorithms=settings.oidc_algorithms,
+            )
+        return cls(
+            config=config,
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            sqs=sqs,
+            queue=JobQueue(sqs, config.jobs_queue_url, config.jobs_dlq_url),
+            blobs=BlobStore(_s3(config)),
+            stripe=_stripe(config),
+            clock=clock or SystemClock(),
+            oidc=oidc,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
