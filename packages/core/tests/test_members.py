@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from counterpromo_core import accounts, members
+from counterpromo_core import accounts, api_keys, members
 from counterpromo_core.db.models import AuditEvent
 from counterpromo_core.errors import Conflict, LimitExceeded, PermissionDenied, ValidationFailed
+from counterpromo_core.ports import ManualClock
 from counterpromo_core.roles import Actor, require_role
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -107,3 +108,14 @@ def test_rename_and_list_accounts(session: Session, new_account: NewAccount) -> 
     page = accounts.list_accounts(session, limit=1)
     assert len(page.items) == 1
     assert page.next_cursor is not None
+
+
+def test_removing_a_member_revokes_their_keys(
+    session: Session, new_account: NewAccount, clock: ManualClock
+) -> None:
+    account_id = new_account("pro")
+    member = members.add_member(session, account_id, email="m@acme.test", role="member")
+    key = api_keys.create_api_key(session, account_id, name="m", role="member", member_id=member.id)
+    assert api_keys.authenticate(session, key.plaintext, clock=clock) is not None
+    members.remove_member(session, account_id, member.id)
+    assert api_keys.authenticate(session, key.plaintext, clock=clock) is None

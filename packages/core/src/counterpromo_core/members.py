@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from counterpromo_core.db.models import BillingPlan, Member
+from counterpromo_core.db.models import ApiKey, BillingPlan, Member
 from counterpromo_core.errors import Conflict, LimitExceeded, ValidationFailed
 from counterpromo_core.lookup import get_owned, lock_account
 from counterpromo_core.roles import Role, parse_role
@@ -103,6 +103,13 @@ def remove_member(session: Session, account_id: uuid.UUID, member_id: uuid.UUID)
     lock_account(session, account_id)
     member = get_owned(session, Member, account_id, member_id, "member", for_update=True)
     _ensure_another_owner(session, account_id, member)
+    # A removed member's keys stop working with them (the FK alone would only unlink them).
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.member_id == member.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+        .execution_options(synchronize_session="fetch")
+    )
     session.delete(member)
     session.flush()
 
