@@ -13,7 +13,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -66,6 +66,19 @@ def tests(session: nox.Session, member: str) -> None:
     path = MEMBERS[member]
     args = session.posargs or [f"{path}/tests"]
     session.run("pytest", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session
+def deploy_checks(session: nox.Session) -> None:
+    """Workflows, Dockerfiles, the release script, task definitions and IAM documents."""
+    _sync(session, "--only-group", "deploy", "--no-install-workspace")
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("zizmor", "--offline", ".github/workflows")
+    session.run("hadolint", "services/api/Dockerfile", "services/worker/Dockerfile")
+    session.run("shellcheck", "deploy/release.sh")
+    session.run("python", "deploy/check_deploy.py")
+    session.run("pytest", "deploy/tests", env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session(default=False)
