@@ -1,0 +1,110 @@
+"""Stripe events, stored by their Stripe id before anything else happens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from counterpromo_core.db.models import StripeEvent
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from counterpromo_billing.errors import InvalidPayloadError
+
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    id: str
+    type: str
+    created: dt.datetime
+    payload: dict[str, Any]
+
+
+def parse_event(payload: bytes) -> ParsedEvent:
+    """The event in a (verified) body; ``InvalidPayloadError`` if it is not a Stripe event."""
+    try:
+        data = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidPayloadError(f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidPayloadError("the body is not a JSON object")
+    event_id, event_type, created = data.get("id"), data.get("type"), data.get("created")
+    obj = data.get("data", {}).get("object") if isinstance(data.get("data"), dict) else None
+    if not isinstance(event_id, str) or not event_id.startswith("evt_"):
+        raise InvalidPayloadError("the event has no Stripe event id (evt_...)")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidPayloadError(f"event {event_id} has no type")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise InvalidPayloadError(f"event {event_id} has no integer 'created' timestamp")
+    if not isinstance(obj, dict):
+        raise InvalidPayloadError(f"event {event_id} has no data.object")
+    return ParsedEvent(
+        id=event_id,
+        type=event_type,
+        created=dt.datetime.fromtimestamp(created, dt.UTC),
+        payload=data,
+    )
+
+
+def store_event(session: Session, event: ParsedEvent) -> bool:
+    """Insert the event unless its id is already stored; True when this call stored it."""
+    stored = session.execute(
+        insert(StripeEvent)
+        .values(
+            id=event.id,
+            type=event.type,
+            created=event.created,
+            payload=event.payload,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+        .returning(StripeEvent.id)
+    ).scalar_one_or_none()
+    return stored is not None
+
+
+def lock_event(session: Session, event_id: str) -> StripeEvent | None:
+    """The stored event, locked so that only one process handles it at a time."""
+    return session.scalar(
+        select(StripeEvent)
+        .where(StripeEvent.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def record_failure(session: Session, event_id: str, error: str) -> None:
+    """Count a failed attempt and keep its reason; a processed event is never touched."""
+    session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.id == event_id, StripeEvent.processed_at.is_(None))
+        .values(error=error[:MAX_ERROR_LENGTH], attempts=StripeEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unprocessed_events(session: Session, *, limit: int = 50) -> list[StripeEvent]:
+    """Stored events not processed yet (failed or never attempted), oldest first."""
+    return list(
+        session.scalars(
+            select(StripeEvent)
+            .where(StripeEvent.processed_at.is_(None))
+            .order_by(StripeEvent.created, StripeEvent.id)
+            .limit(limit)
+        )
+    )
+
+
+__all__ = [
+    "ParsedEvent",
+    "lock_event",
+    "parse_event",
+    "record_failure",
+    "store_event",
+    "unprocessed_events",
+]
