@@ -1,0 +1,400 @@
+"""The SQS jobs queue: envelope validation, send/receive, heartbeat, backoff and DLQ tools.
+
+A message body is a ``JobEnvelope`` (``job_id``, ``type``, ``account_id``, ``attempt``
+plus type-specific fields). ``receive`` never raises on a bad body: the message comes back
+with ``body=None`` and ``error`` saying what is wrong, so a consumer can log and drop it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import (
+        MessageAttributeValueOutputTypeDef,
+        MessageAttributeValueTypeDef,
+        MessageTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
+
+    from counterpromo_storage.settings import AppConfig
+
+SQS_BATCH = 10
+MAX_VISIBILITY = 12 * 3600  # SQS's limit
+REDRIVEN_FROM = "counterpromo-redriven-from"
+
+
+class JobEnvelope(BaseModel):
+    """The common part of every job message; type-specific fields ride along as extras."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    job_id: uuid.UUID
+    type: str = Field(min_length=1)
+    account_id: uuid.UUID
+    attempt: int = Field(ge=1)
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    message_id: str
+    receipt_handle: str
+    body: JobEnvelope | None  # None when the body is malformed: see ``error``
+    raw_body: str
+    receive_count: int
+    error: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RedriveResult:
+    moved: int  # sent back to the main queue and deleted from the DLQ
+    already_moved: int  # sent by an earlier run but still in the DLQ: deleted, not re-sent
+    failed: int  # could not be sent; left in the DLQ for the next run
+
+
+class RedriveLedger(Protocol):
+    """Remembers which DLQ message ids were already sent back to the main queue."""
+
+    def __contains__(self, message_id: object) -> bool: ...
+    def add(self, message_id: str) -> None: ...
+
+
+def backoff_visibility(receive_count: int, *, base: int = 30, cap: int = 900) -> int:
+    """Seconds to keep a failed message hidden before its next try: base * 2^(n-1), capped."""
+    exponent = min(max(receive_count, 1) - 1, 30)
+    return min(base * (1 << exponent), cap, MAX_VISIBILITY)
+
+
+def _validation_summary(error: ValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(p) for p in problem["loc"]) or "body"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def parse_message(message: MessageTypeDef) -> ReceivedMessage:
+    """A received SQS message with its validated envelope, or the reason it is malformed."""
+    raw = message.get("Body", "")
+    body: JobEnvelope | None = None
+    error: str | None = None
+    try:
+        body = JobEnvelope.model_validate_json(raw)
+    except ValidationError as invalid:
+        error = f"malformed job message: {_validation_summary(invalid)}"
+    attributes = {
+        name: value["StringValue"]
+        for name, value in message.get("MessageAttributes", {}).items()
+        if "StringValue" in value
+    }
+    return ReceivedMessage(
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+        body=body,
+        raw_body=raw,
+        receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
+        error=error,
+        attributes=attributes,
+    )
+
+
+def _copy_attribute(value: MessageAttributeValueOutputTypeDef) -> MessageAttributeValueTypeDef:
+    copy: MessageAttributeValueTypeDef = {"DataType": value["DataType"]}
+    if "StringValue" in value:
+        copy["StringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        copy["BinaryValue"] = value["BinaryValue"]
+    return copy
+
+
+def _serialize(body: Mapping[str, Any] | JobEnvelope) -> tuple[str, str]:
+    """(job id, JSON body) of a valid envelope; raises ValueError for an invalid one."""
+    envelope = body if isinstance(body, JobEnvelope) else JobEnvelope.model_validate(dict(body))
+    return str(envelope.job_id), envelope.model_dump_json()
+
+
+class JobQueue:
+    """The jobs queue and its dead-letter queue."""
+
+    def __init__(
+        self,
+        sqs_client: SQSClient,
+        queue_url: str,
+        dlq_url: str | None = None,
+        *,
+        ledger: RedriveLedger | None = None,
+    ) -> None:
+        self._sqs = sqs_client
+        self.queue_url = queue_url
+        self.dlq_url = dlq_url
+        self._ledger: RedriveLedger = ledger if ledger is not None else set()
+
+    @classmethod
+    def from_config(cls, config: AppConfig, sqs_client: SQSClient) -> JobQueue:
+        return cls(sqs_client, config.jobs_queue_url, config.jobs_dlq_url)
+
+    # -- producing --------------------------------------------------------------------
+
+    def send(self, body: Mapping[str, Any] | JobEnvelope, *, delay_seconds: int = 0) -> str:
+        """Send one job message; returns its SQS message id."""
+        _, text = _serialize(body)
+        response = self._sqs.send_message(
+            QueueUrl=self.queue_url, MessageBody=text, DelaySeconds=delay_seconds
+        )
+        return response["MessageId"]
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> list[str]:
+        """Send the bodies in batches of 10; return the ``job_id`` of every body NOT sent.
+
+        Every body is validated before anything is sent (ValueError names the bad one).
+        """
+        serialized = []
+        for index, body in enumerate(bodies):
+            try:
+                serialized.append(_serialize(body))
+            except ValueError as error:
+                raise ValueError(f"job message {index} is invalid: {error}") from error
+        failed: list[str] = []
+        for start in range(0, len(serialized), SQS_BATCH):
+            chunk = serialized[start : start + SQS_BATCH]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(i), "MessageBody": text} for i, (_, text) in enumerate(chunk)
+            ]
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except (ClientError, BotoCoreError):
+                failed.extend(job_id for job_id, _ in chunk)
+                continue
+            failed.extend(chunk[int(entry["Id"])][0] for entry in response.get("Failed", []))
+        return failed
+
+    # -- consuming --------------------------------------------------------------------
+
+    def receive(
+        self,
+        max_messages: int = 10,
+        wait_seconds: int = 20,
+        *,
+        visibility_timeout: int | None = None,
+    ) -> list[ReceivedMessage]:
+        """Long-poll for up to ``max_messages`` (1..10); a bad body comes back with ``error``."""
+        return self._receive(self.queue_url, max_messages, wait_seconds, visibility_timeout)
+
+    def delete(self, receipt_handle: str) -> None:
+        self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
+
+    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
+        """Hide the message for ``seconds`` from now (0 hands it back at once)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self.queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY)),
+        )
+
+    def approximate_depth(self, *, dlq: bool = False) -> int:
+        """Messages waiting (visible) in the main queue, or in the DLQ."""
+        url = self._require_dlq() if dlq else self.queue_url
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", "0"))
+
+    # -- dead-letter queue ------------------------------------------------------------
+
+    def dlq_peek(self, max_messages: int = 10, *, hold_seconds: int = 30) -> list[ReceivedMessage]:
+        """Up to ``max_messages`` DLQ messages, each once, handed back visible afterwards."""
+        dlq = self._require_dlq()
+        seen: dict[str, ReceivedMessage] = {}
+        while len(seen) < max_messages:
+            batch = self._receive(dlq, min(SQS_BATCH, max_messages - len(seen)), 0, hold_seconds)
+            fresh = [m for m in batch if m.message_id not in seen]
+            if not fresh:
+                break
+            seen.update((m.message_id, m) for m in fresh)
+        self._release(dlq, seen.values())
+        return list(seen.values())
+
+    def dlq_redrive(
+        self,
+        *,
+        max_messages: int | None = None,
+        wait_seconds: int = 1,
+        visibility_timeout: int = 60,
+    ) -> RedriveResult:
+        """Move DLQ messages back to the main queue: receive -> send -> delete, 10 at a time.
+
+        Idempotent by DLQ message id: a message this queue object already sent back (a
+        run whose delete failed) is deleted without being sent again. The sent copy
+        carries the DLQ message id in the ``counterpromo-redriven-from`` attribute.
+        """
+        dlq = self._require_dlq()
+        moved = already = failed = 0
+        while max_messages is None or moved + already + failed < max_messages:
+            limit = SQS_BATCH if max_messages is None else max_messages - moved - already - failed
+            batch = self._raw_receive(dlq, min(SQS_BATCH, limit), wait_seconds, visibility_timeout)
+            if not batch:
+                break
+            done = [m for m in batch if m["MessageId"] in self._ledger]
+            already += len(done)
+            fresh = [m for m in batch if m["MessageId"] not in self._ledger]
+            sent, unsent = self._send_copies(fresh)
+            for message in sent:
+                self._ledger.add(message["MessageId"])
+            moved += len(sent)
+            failed += len(unsent)
+            self._delete_batch(dlq, [*done, *sent])
+            if unsent:
+                self._release(dlq, [parse_message(m) for m in unsent])
+                break
+        return RedriveResult(moved=moved, already_moved=already, failed=failed)
+
+    def dlq_purge(self) -> int:
+        """Delete every DLQ message; returns how many there were (approximately)."""
+        count = self.approximate_depth(dlq=True)
+        self._sqs.purge_queue(QueueUrl=self._require_dlq())
+        return count
+
+    # -- internals --------------------------------------------------------------------
+
+    def _require_dlq(self) -> str:
+        if not self.dlq_url:
+            raise RuntimeError("this JobQueue has no dead-letter queue URL")
+        return self.dlq_url
+
+    def _raw_receive(
+        self, url: str, max_messages: int, wait_seconds: int, visibility_timeout: int | None
+    ) -> list[MessageTypeDef]:
+        if not 1 <= max_messages <= SQS_BATCH:
+            raise ValueError(f"max_messages must be 1..{SQS_BATCH}")
+        extra: dict[str, Any] = {}
+        if visibility_timeout is not None:
+            extra["VisibilityTimeout"] = visibility_timeout
+        response = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=["All"],
+            **extra,
+        )
+        return list(response.get("Messages", []))
+
+    def _receive(
+        self, url: str, max_messages: int, wait_seconds: int, visibility_timeout: int | None
+    ) -> list[ReceivedMessage]:
+        raw = self._raw_receive(url, max_messages, wait_seconds, visibility_timeout)
+        return [parse_message(message) for message in raw]
+
+    def _send_copies(
+        self, messages: list[MessageTypeDef]
+    ) -> tuple[list[MessageTypeDef], list[MessageTypeDef]]:
+        """Send copies of DLQ messages (body unchanged) to the main queue: (sent, not sent)."""
+        if not messages:
+            return [], []
+        entries: list[SendMessageBatchRequestEntryTypeDef] = []
+        for index, message in enumerate(messages):
+            attributes = {
+                name: _copy_attribute(value)
+                for name, value in message.get("MessageAttributes", {}).items()
+                if name != REDRIVEN_FROM
+            }
+            attributes[REDRIVEN_FROM] = {"DataType": "String", "StringValue": message["MessageId"]}
+            entries.append(
+                {"Id": str(index), "MessageBody": message["Body"], "MessageAttributes": attributes}
+            )
+        try:
+            response = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (ClientError, BotoCoreError):
+            return [], messages
+        ok = {int(entry["Id"]) for entry in response.get("Successful", [])}
+        return (
+            [m for i, m in enumerate(messages) if i in ok],
+            [m for i, m in enumerate(messages) if i not in ok],
+        )
+
+    def _delete_batch(self, url: str, messages: list[MessageTypeDef]) -> None:
+        if messages:
+            self._sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+
+    def _release(self, url: str, messages: Iterable[ReceivedMessage]) -> None:
+        """Make received messages visible again at once."""
+        handles = [m.receipt_handle for m in messages]
+        for start in range(0, len(handles), SQS_BATCH):
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for i, handle in enumerate(handles[start : start + SQS_BATCH])
+                ],
+            )
+
+
+class Heartbeat:
+    """Keeps one in-flight message invisible while work runs (a background thread).
+
+    Every ``interval`` seconds (default a third of ``visibility``) the message is hidden
+    for another ``visibility`` seconds. ``stop()`` ends it; so does leaving the ``with``
+    block. If an extension fails (receipt handle expired, message deleted), the thread
+    stops and ``error`` holds the reason.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        receipt_handle: str,
+        visibility: int,
+        *,
+        interval: float | None = None,
+    ) -> None:
+        if visibility < 1:
+            raise ValueError("visibility must be at least 1 second")
+        self._queue = queue
+        self._receipt_handle = receipt_handle
+        self._visibility = visibility
+        self._interval = interval if interval is not None else max(visibility / 3, 0.5)
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.beats = 0
+        self.error: Exception | None = None
+
+    def start(self) -> Heartbeat:
+        if self._thread is not None:
+            raise RuntimeError("heartbeat already started")
+        self._thread = threading.Thread(target=self._run, name="sqs-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> Heartbeat:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                self._queue.change_visibility(self._receipt_handle, self._visibility)
+            except (ClientError, BotoCoreError) as error:
+                self.error = error
+                return
+            self.beats += 1
