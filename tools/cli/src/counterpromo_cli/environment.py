@@ -16,7 +16,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 from counterpromo_storage.config import REQUIRED, ConfigurationError, load_config
-from counterpromo_storage.naming import EnvNames
+from counterpromo_storage.naming import DEFAULT_REGION, EnvNames
 from counterpromo_storage.settings import AppConfig, read_overrides
 
 from counterpromo_cli.errors import fail
@@ -34,6 +34,12 @@ def resolve_env(env: str | None) -> EnvNames:
 
 def endpoint_label() -> str:
     return read_overrides(os.environ).aws_endpoint_url or "AWS"
+
+
+def region_and_endpoint() -> tuple[str, str | None]:
+    """The region and endpoint the services would use (``AWS_REGION``, ``AWS_ENDPOINT_URL``)."""
+    overrides = read_overrides(os.environ)
+    return overrides.region or DEFAULT_REGION, overrides.aws_endpoint_url
 
 
 @contextmanager

@@ -5,7 +5,17 @@ from typing import Annotated
 import typer
 
 from counterpromo_cli import __version__
-from counterpromo_cli.commands import accounts, config, db, dev, jobs, keys, plans, usage
+from counterpromo_cli.commands import (
+    accounts,
+    config,
+    db,
+    dev,
+    jobs,
+    keys,
+    plans,
+    stripe_admin,
+    usage,
+)
 
 app = typer.Typer(
     name="counterpromo",
@@ -20,6 +30,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(usage.app, name="usage")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(config.app, name="config")
+app.add_typer(stripe_admin.app, name="stripe")
 app.command(name="dev")(dev.dev)
 
 

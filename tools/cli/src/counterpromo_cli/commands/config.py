@@ -13,7 +13,7 @@ from counterpromo_storage.settings import ENV_VARS, read_overrides
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from counterpromo_cli.environment import aws_errors, load, resolve_env
+from counterpromo_cli.environment import aws_errors, load, region_and_endpoint, resolve_env
 from counterpromo_cli.masking import mask
 from counterpromo_cli.options import EnvOption, JsonOption
 from counterpromo_cli.output import console, print_json, print_table
@@ -56,9 +56,7 @@ def _override(field: str) -> str | None:
 
 
 def _checks(names: EnvNames) -> list[Check]:
-    overrides = read_overrides(os.environ)
-    region = overrides.region or naming.DEFAULT_REGION
-    endpoint = overrides.aws_endpoint_url
+    region, endpoint = region_and_endpoint()
     parameters = read_parameters(ssm_client(region, endpoint), names.namespace)
     checks: list[Check] = []
     for relative, field in PARAMETERS.items():

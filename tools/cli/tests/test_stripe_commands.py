@@ -1,0 +1,96 @@
+"""``counterpromo stripe``: price map in SSM (moto) and stored events (PostgreSQL, fake Stripe)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from counterpromo_billing.event_store import parse_event, store_event
+from counterpromo_billing.testing import shapes
+from counterpromo_billing.testing.fake_stripe import FakeStripe
+from counterpromo_cli.testing import Cli
+from counterpromo_core.db.models import StripeEvent
+from counterpromo_storage.clients import ssm_client
+from counterpromo_storage.provision import ProvisionedEnv
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _store(sessions: sessionmaker[Session], event_type: str, obj: dict[str, object]) -> str:
+    event_id = shapes.new_id("evt_")
+    body = shapes.event(
+        event_id, event_type=event_type, obj=obj, created=int(time.time()), api_version="2025-09-30"
+    )
+    with sessions.begin() as session:
+        store_event(session, parse_event(json.dumps(body).encode()))
+    return event_id
+
+
+def test_price_map_set_writes_ssm_and_list_shows_it(
+    cli: Cli, provisioned_aws: ProvisionedEnv
+) -> None:
+    result = cli.run("stripe", "price-map", "set", "price_1NewPro", "pro", "--env", "test")
+    assert result.exit_code == 0, result.output
+    ssm = ssm_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    stored = ssm.get_parameter(Name="/counterpromo/test/billing/price_map/price_1NewPro")
+    assert stored["Parameter"]["Value"] == "pro"
+    listed = cli.json("stripe", "price-map", "list", "--env", "test", "--json")
+    assert listed["price_1NewPro"] == "pro"
+    assert listed[provisioned_aws.plan_prices["starter"]] == "starter"
+
+
+def test_price_map_set_refuses_unknown_plan_and_bad_price(
+    cli: Cli, provisioned_aws: ProvisionedEnv
+) -> None:
+    assert "platinum" in cli.error_line(
+        "stripe", "price-map", "set", "price_1X", "platinum", "--env", "test"
+    )
+    assert "not a Stripe price id" in cli.error_line(
+        "stripe", "price-map", "set", "prod_1X", "pro", "--env", "test"
+    )
+    listed = cli.json("stripe", "price-map", "list", "--env", "test", "--json")
+    assert "price_1X" not in listed
+    assert provisioned_aws.env == "test"
+
+
+@pytest.fixture
+def stripe_env(
+    provisioned_aws: ProvisionedEnv, fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> ProvisionedEnv:
+    monkeypatch.setenv("STRIPE_API_BASE", fake_stripe.base_url)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", fake_stripe.secret_key)
+    return provisioned_aws
+
+
+@pytest.mark.usefixtures("stripe_env")
+def test_events_list_and_replay(cli: Cli, sessions: sessionmaker[Session]) -> None:
+    ignored = _store(sessions, "charge.succeeded", {"id": "ch_1", "object": "charge"})
+    broken = _store(
+        sessions,
+        "customer.subscription.updated",
+        {"id": "sub_doesnotexist", "object": "subscription", "customer": "cus_nobody"},
+    )
+    pending = cli.json("stripe", "events", "list", "--unprocessed", "--json")
+    assert {ignored, broken} <= {e["id"] for e in pending}
+
+    replayed = cli.run("stripe", "events", "replay", ignored)
+    assert replayed.exit_code == 0, replayed.output
+    assert "ignored" in replayed.stdout
+    with sessions() as session:
+        row = session.get(StripeEvent, ignored)
+        assert row is not None
+        assert row.processed_at is not None
+
+    line = cli.error_line("stripe", "events", "replay", broken)
+    assert broken in line
+    assert "failed again" in line
+    with sessions() as session:
+        row = session.get(StripeEvent, broken)
+        assert row is not None
+        assert row.processed_at is None
+        assert row.error
+    listed = cli.json("stripe", "events", "list", "--json")
+    assert {e["id"]: e["attempts"] for e in listed}[ignored] == 1
+    assert "no stripe event evt_missing" in cli.error_line(
+        "stripe", "events", "replay", "evt_missing"
+    )
