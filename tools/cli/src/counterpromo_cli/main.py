@@ -10,6 +10,7 @@ from counterpromo_cli.commands import (
     config,
     db,
     dev,
+    dlq,
     jobs,
     keys,
     plans,
@@ -30,6 +31,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(usage.app, name="usage")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(config.app, name="config")
+app.add_typer(dlq.app, name="dlq")
 app.add_typer(stripe_admin.app, name="stripe")
 app.command(name="dev")(dev.dev)
 

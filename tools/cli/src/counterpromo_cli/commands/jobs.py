@@ -1,5 +1,6 @@
 """``counterpromo jobs``: inspect and retry background jobs; re-send stuck ones."""
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -8,13 +9,17 @@ from counterpromo_core import jobs
 from counterpromo_core.db.models import JOB_STATUSES, Job
 from counterpromo_core.errors import NotFound
 from counterpromo_core.pagination import Page, paginate
+from counterpromo_core.ports import SystemClock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from counterpromo_cli.database import transaction
+from counterpromo_cli.database import session_maker, transaction
+from counterpromo_cli.environment import aws_errors
 from counterpromo_cli.errors import fail
-from counterpromo_cli.options import JsonOption, parse_id
+from counterpromo_cli.options import EnvOption, JsonOption, parse_id
 from counterpromo_cli.output import console, print_fields, print_json, print_table
+from counterpromo_cli.queues import env_queue
+from counterpromo_cli.signals import stop_event
 
 app = typer.Typer(
     help="Background jobs (render, parse, export, co-op report).", no_args_is_help=True
@@ -120,3 +125,32 @@ def retry(job: JobArg) -> None:
         found = _find(session, job_id)
         requeued = jobs.requeue_job(session, found.account_id, job_id)
     console.print(f"job {requeued.id} is queued again (attempt {requeued.attempts + 1})")
+
+
+def _sweep(env: str | None, older_than: dt.timedelta) -> tuple[int, int]:
+    """Mark stuck jobs' messages unsent, then send every unsent message."""
+    target = env_queue(env)
+    clock = SystemClock()
+    with session_maker(env) as sessions, aws_errors():
+        with sessions.begin() as session:
+            stuck = jobs.resend_stuck(session, clock=clock, older_than=older_than)
+        sent = jobs.dispatch_outbox(sessions, target.queue, clock=clock)
+    return stuck, sent
+
+
+@app.command("resend-stuck")
+def resend_stuck(
+    older_than: Annotated[
+        int, typer.Option(help="Seconds a queued job's message may wait before it is re-sent.")
+    ] = 900,
+    loop: Annotated[bool, typer.Option("--loop", help="Keep sweeping until stopped.")] = False,
+    interval: Annotated[int, typer.Option(help="Seconds between sweeps with --loop.")] = 60,
+    env: EnvOption = None,
+) -> None:
+    """The outbox sweeper: re-send stuck jobs' messages and send unsent ones."""
+    stop = stop_event()
+    while True:
+        stuck, sent = _sweep(env, dt.timedelta(seconds=older_than))
+        console.print(f"{stuck} stuck jobs re-queued, {sent} messages sent")
+        if not loop or stop.wait(interval):
+            return

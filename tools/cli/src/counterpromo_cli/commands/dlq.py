@@ -1,0 +1,171 @@
+"""``counterpromo dlq``: the jobs dead-letter queue."""
+
+import uuid
+from typing import Annotated, Any
+
+import typer
+from counterpromo_core import jobs
+from counterpromo_storage.queue import ReceivedMessage
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from counterpromo_cli import dlq_pick
+from counterpromo_cli.database import transaction
+from counterpromo_cli.environment import aws_errors
+from counterpromo_cli.errors import fail
+from counterpromo_cli.options import EnvOption, JsonOption, YesOption
+from counterpromo_cli.output import console, err_console, print_json, print_table
+from counterpromo_cli.queues import env_queue
+
+app = typer.Typer(help="The jobs dead-letter queue.", no_args_is_help=True)
+
+PEEK_LIMIT = 100
+
+
+def message_json(message: ReceivedMessage) -> dict[str, Any]:
+    body = message.body
+    return {
+        "message_id": message.message_id,
+        "job_id": str(body.job_id) if body else None,
+        "type": body.type if body else None,
+        "account_id": str(body.account_id) if body else None,
+        "attempt": body.attempt if body else None,
+        "receive_count": message.receive_count,
+        "error": message.error,
+        "body": message.raw_body,
+    }
+
+
+@app.command("list")
+def list_messages(
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = PEEK_LIMIT,
+    env: EnvOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Count the messages in the queue and DLQ and list the DLQ's (they stay in it)."""
+    target = env_queue(env)
+    with aws_errors():
+        waiting = target.queue.approximate_depth()
+        dead = target.queue.approximate_depth(dlq=True)
+        messages = target.queue.dlq_peek(max_messages=limit) if dead else []
+    if json_output:
+        print_json({"queue": waiting, "dlq": dead, "messages": [message_json(m) for m in messages]})
+        return
+    console.print(f"jobs queue: {waiting} waiting; dead-letter queue: {dead}")
+    print_table(
+        "Dead letters",
+        ["message", "job", "type", "account", "received", "problem"],
+        (
+            (m.message_id, j["job_id"], j["type"], j["account_id"], m.receive_count, m.error)
+            for m in messages
+            for j in [message_json(m)]
+        ),
+    )
+
+
+@app.command()
+def show(
+    message: Annotated[str, typer.Argument(help="DLQ message id or job id.", metavar="ID")],
+    env: EnvOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show one dead letter (found by message id or job id) with its raw body."""
+    target = env_queue(env)
+    with aws_errors():
+        found = [
+            m
+            for m in target.queue.dlq_peek(max_messages=PEEK_LIMIT)
+            if message in (m.message_id, str(m.body.job_id) if m.body else None)
+        ]
+    if not found:
+        raise fail(f"no message {message} in the dead-letter queue")
+    if json_output:
+        print_json(message_json(found[0]))
+        return
+    for key, value in message_json(found[0]).items():
+        console.print(f"{key}: {value}", highlight=False, soft_wrap=True)
+
+
+def _redrive_all(env: str | None) -> None:
+    target = env_queue(env)
+    with aws_errors():
+        total = target.queue.approximate_depth(dlq=True)
+        moved = failed = 0
+        with Progress(
+            TextColumn("redriving"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("redrive", total=total)
+            while True:
+                result = target.queue.dlq_redrive(max_messages=10, wait_seconds=0)
+                moved += result.moved + result.already_moved
+                failed += result.failed
+                progress.update(task, completed=min(moved, total))
+                if result.failed or result.moved + result.already_moved == 0:
+                    break
+    console.print(f"{moved} messages moved back to the jobs queue, {failed} left in the DLQ")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _redrive_one(env: str | None, wanted: str) -> None:
+    target = env_queue(env)
+    dlq_url = target.config.jobs_dlq_url
+    with aws_errors():
+        message = dlq_pick.take(target.sqs, dlq_url, wanted)
+        if message is None:
+            raise fail(f"no message {wanted} in the dead-letter queue")
+        if message.body is None:
+            target.sqs.change_message_visibility(
+                QueueUrl=dlq_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+            )
+            raise fail(f"message {message.message_id} is not a job message: {message.error}")
+        target.queue.send(message.body)
+        target.sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message.receipt_handle)
+    console.print(f"message {message.message_id} (job {message.body.job_id}) moved back")
+
+
+@app.command()
+def redrive(
+    message: Annotated[
+        str | None, typer.Argument(help="DLQ message id or job id.", metavar="[ID]")
+    ] = None,
+    all_messages: Annotated[bool, typer.Option("--all", help="Every DLQ message.")] = False,
+    env: EnvOption = None,
+) -> None:
+    """Move dead letters back to the jobs queue (receive, send, delete): one ID or --all."""
+    if message is not None and not all_messages:
+        _redrive_one(env, message)
+    elif message is None and all_messages:
+        _redrive_all(env)
+    else:
+        raise fail("give one message or job ID, or --all")
+
+
+@app.command()
+def purge(env: EnvOption = None, yes: YesOption = False) -> None:
+    """Delete every dead letter and mark its job dead."""
+    target = env_queue(env)
+    with aws_errors():
+        count = target.queue.approximate_depth(dlq=True)
+        if count == 0:
+            console.print("the dead-letter queue is empty")
+            return
+        if not yes:
+            typer.confirm(f"Delete {count} messages from the dead-letter queue?", abort=True)
+        # Read what is there first, so the jobs of what is purged can be marked dead.
+        letters = target.queue.dlq_peek(max_messages=max(count, 10))
+        purged = target.queue.dlq_purge()
+    job_ids = {m.body.job_id for m in letters if m.body is not None}
+    _mark_dead(job_ids, env)
+    console.print(f"purged {purged} messages; {len(job_ids)} jobs marked dead")
+
+
+def _mark_dead(job_ids: set[uuid.UUID], env: str | None) -> None:
+    if not job_ids:
+        return
+    with transaction(env) as session:
+        for job_id in job_ids:
+            jobs.mark_dead(session, job_id, "its message was purged from the dead-letter queue")
