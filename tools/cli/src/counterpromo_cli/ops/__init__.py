@@ -1,0 +1,1 @@
+"""Operations as code: what operators apply to an AWS environment (CloudWatch alarms)."""
