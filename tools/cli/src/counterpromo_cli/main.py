@@ -13,6 +13,7 @@ from counterpromo_cli.commands import (
     dlq,
     jobs,
     keys,
+    ops,
     plans,
     stripe_admin,
     usage,
@@ -33,6 +34,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(config.app, name="config")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(stripe_admin.app, name="stripe")
+app.add_typer(ops.app, name="ops")
 app.command(name="dev")(dev.dev)
 
 
