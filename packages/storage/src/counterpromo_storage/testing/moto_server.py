@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import urllib.request
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class LocalAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalAws:
+        # One access-log line per request drowns test output; keep warnings and errors.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
