@@ -1,0 +1,1 @@
+"""The SQS consumer runtime: polling, job slots, retries, heartbeats, shutdown."""

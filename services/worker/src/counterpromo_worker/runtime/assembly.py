@@ -1,0 +1,75 @@
+"""Building a worker from its configuration: the same wiring in production, tests and benches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from counterpromo_core.db import create_db_engine, session_factory
+from counterpromo_core.ports import Clock, SystemClock
+from counterpromo_storage.blobs import BlobStore
+from counterpromo_storage.clients import aws_clients
+from counterpromo_storage.queue import JobQueue, backoff_visibility
+from counterpromo_storage.settings import AppConfig
+from sqlalchemy import Engine
+
+from counterpromo_worker.liveness import LivenessFile
+from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
+from counterpromo_worker.runtime.context import WorkerServices
+from counterpromo_worker.runtime.processor import Backoff, MessageProcessor, RetryPolicy
+from counterpromo_worker.runtime.registry import HandlerRegistry
+from counterpromo_worker.settings import WorkerSettings
+
+
+@dataclass
+class Worker:
+    consumer: Consumer
+    engine: Engine
+
+    def run(self) -> None:
+        try:
+            self.consumer.run()
+        finally:
+            self.engine.dispose()
+
+    def request_stop(self) -> None:
+        self.consumer.request_stop()
+
+
+def build_worker(
+    config: AppConfig,
+    settings: WorkerSettings,
+    registry: HandlerRegistry,
+    *,
+    backoff: Backoff = backoff_visibility,
+    clock: Clock | None = None,
+) -> Worker:
+    clients = aws_clients(config)
+    queue = JobQueue(clients.sqs, config.jobs_queue_url, config.jobs_dlq_url)
+    # One connection per job slot, plus one for the odd settling transaction.
+    engine = create_db_engine(
+        config.database_url.get_secret_value(), pool_size=settings.concurrency + 1
+    )
+    services = WorkerServices(
+        sessions=session_factory(engine),
+        blobs=BlobStore(clients.s3),
+        config=config,
+        clock=clock or SystemClock(),
+    )
+    processor = MessageProcessor(
+        queue=queue,
+        registry=registry,
+        services=services,
+        retry=RetryPolicy(max_receive_count(clients.sqs, config.jobs_queue_url), backoff),
+        visibility_seconds=settings.visibility_seconds,
+    )
+    consumer = Consumer(
+        queue=queue,
+        processor=processor,
+        options=ConsumerOptions(
+            concurrency=settings.concurrency,
+            wait_seconds=settings.wait_seconds,
+            grace_seconds=settings.grace_seconds,
+        ),
+        liveness=LivenessFile(settings.liveness_file) if settings.liveness_file else None,
+    )
+    return Worker(consumer, engine)
