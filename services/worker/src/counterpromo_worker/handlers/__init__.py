@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from counterpromo_worker.handlers import render_promo
+from counterpromo_worker.handlers import parse_upload, render_promo
 from counterpromo_worker.runtime.registry import HandlerRegistry
 
 
 def default_registry() -> HandlerRegistry:
     registry = HandlerRegistry()
+    registry.register("parse_upload", parse_upload.run, on_failure=parse_upload.on_failure)
     registry.register("render_promo", render_promo.run)
     return registry
 
