@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from counterpromo_storage.clients import AwsClients, make_clients
 from counterpromo_storage.provision import ProvisionedEnv, provision
 from counterpromo_storage.testing.moto_server import LOCAL_CREDENTIALS, LocalAws
 
@@ -38,11 +39,19 @@ def aws_endpoint(local_aws: LocalAws) -> str:
     return local_aws.endpoint
 
 
+@pytest.fixture(scope="session")
+def _local_aws_clients(local_aws: LocalAws) -> AwsClients:
+    # Made once: creating boto3 clients costs about as much as provisioning itself.
+    return make_clients(endpoint_url=local_aws.endpoint)
+
+
 @pytest.fixture
-def provisioned_aws(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> ProvisionedEnv:
+def provisioned_aws(
+    local_aws: LocalAws, _local_aws_clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> ProvisionedEnv:
     """A freshly provisioned environment ``test`` on the (emptied) moto server."""
     local_aws.reset()
-    env = provision("test", endpoint_url=local_aws.endpoint)
+    env = provision("test", endpoint_url=local_aws.endpoint, clients=_local_aws_clients)
     for name, value in env.environ().items():
         monkeypatch.setenv(name, value)
     return env
