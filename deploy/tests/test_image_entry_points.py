@@ -30,8 +30,9 @@ WORKSPACE = [
             ["counterpromo-api", "counterpromo-cli"],
             [["counterpromo-api", "--help"], ["counterpromo", "db", "upgrade", "--help"]],
         ),
+        (["counterpromo-worker"], [["counterpromo-worker", "--help"]]),
     ],
-    ids=["api-image"],
+    ids=["api-image", "worker-image"],
 )
 def test_image_entry_points_answer_help(
     tmp_path: Path, packages: list[str], commands: list[list[str]]
