@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pypdfium2 as pdfium
@@ -74,7 +75,7 @@ def pdf_text(output: RenderOutput) -> str:
         document.close()
 
 
-def pdf_page_sizes(output: RenderOutput) -> list[tuple[float, float]]:
+def pdf_page_sizes(output: RenderOutput) -> list[tuple[int, ...]]:
     document = pdfium.PdfDocument(output.pdf)
     try:
         return [tuple(round(v) for v in page.get_size()) for page in document]
@@ -218,6 +219,16 @@ def test_logo_and_item_images_are_placed() -> None:
 
     assert image_count(plain) == 1
     assert image_count(branded) == 2
+
+
+def test_concurrent_renders_do_not_mix_their_data() -> None:
+    titles = [f"Branch offer {n}" for n in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outputs = list(pool.map(lambda title: render_promo(promo(title=title)), titles))
+    for title, output in zip(titles, outputs, strict=True):
+        text = pdf_text(output)
+        assert title in text
+        assert sum(other in text for other in titles) == 1
 
 
 def test_same_promo_renders_identical_bytes() -> None:
