@@ -100,9 +100,9 @@ def create_app(
     problems.install(app)
     app.include_router(health.router)
     app.include_router(webhooks.router)
-    app.include_router(plans.public, prefix="/v1")
+    app.include_router(plans.public)
     for module in (account, plans, promos, items, brand, work, assets, billing):
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router)
     app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -63,8 +63,12 @@ class Problem(BaseModel):
     )
 
 
-class ApiProblem(Exception):  # noqa: N818 - it is a problem document, raised
-    """An error the HTTP layer raises itself (auth, bad headers, idempotency...)."""
+class ApiProblem(StarletteHTTPException):
+    """An error the HTTP layer raises itself (auth, bad headers, idempotency, body size...).
+
+    An ``HTTPException`` so that FastAPI passes it through unchanged even when it is
+    raised while the request body is being read.
+    """
 
     def __init__(
         self,
@@ -76,12 +80,11 @@ class ApiProblem(Exception):  # noqa: N818 - it is a problem document, raised
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(status, detail, headers or {})
         self.status = status
         self.slug = slug
         self.title = title or HTTPStatus(status).phrase
         self.detail = detail
-        self.headers = headers or {}
         self.extensions = extensions
 
 
@@ -109,7 +112,10 @@ def problem_response(request: Request | None, problem: ApiProblem) -> JSONRespon
     body.update({k: v for k, v in problem.extensions.items() if v is not None})
     content = Problem.model_validate(body).model_dump(mode="json", exclude_none=True)
     return JSONResponse(
-        content, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_MEDIA_TYPE
+        content,
+        status_code=problem.status,
+        headers=dict(problem.headers or {}),
+        media_type=PROBLEM_MEDIA_TYPE,
     )
 
 

@@ -12,8 +12,13 @@ from counterpromo_api.transaction import TransactionalRoute
 AUTHED_ERRORS = (400, 401, 403, 404, 413, 422, 500, 503)
 
 
-def api_router(**kwargs: Any) -> APIRouter:
+API_PREFIX = "/v1"
+
+
+def api_router(prefix: str = "", **kwargs: Any) -> APIRouter:
+    """A router under ``/v1`` (its routes' own paths carry the prefix: the access log uses them)."""
     return APIRouter(
+        prefix=API_PREFIX + prefix,
         route_class=TransactionalRoute,
         responses=error_responses(common=AUTHED_ERRORS),
         **kwargs,

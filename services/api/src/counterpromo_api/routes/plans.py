@@ -10,12 +10,13 @@ from sqlalchemy import select
 from counterpromo_api.auth import AnyMember, Db
 from counterpromo_api.problems import error_responses
 from counterpromo_api.responses import EntitlementsOut, MetricUsageOut, PlanOut, UsageOut
-from counterpromo_api.routing import api_router
+from counterpromo_api.routing import API_PREFIX, api_router
 from counterpromo_api.services import services_of
 from counterpromo_api.transaction import TransactionalRoute
 
 router = api_router(tags=["plans and usage"])
 public = APIRouter(
+    prefix=API_PREFIX,
     route_class=TransactionalRoute,
     tags=["plans and usage"],
     responses=error_responses(common=(500, 503)),
