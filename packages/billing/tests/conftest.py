@@ -1,34 +1,22 @@
-"""Shared fixtures: accounts made with the ORM, price maps, and delivering signed events."""
+"""Shared fixtures: accounts made with the ORM, price maps, checkout, signed deliveries."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import stripe
+from counterpromo_billing.checkout import start_checkout
 from counterpromo_billing.testing import FakeStripe
+from counterpromo_billing.testing.scenarios import BillingState, Subscribed, read_billing_state
 from counterpromo_billing.webhooks import WebhookOutcome, receive_event
 from counterpromo_core.db.models import Account, StripeEvent
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 APP_URL = "https://app.counterpromo.test"
-
-
-@dataclass(frozen=True)
-class BillingState:
-    """The account columns billing owns, for comparing outcomes."""
-
-    plan_code: str
-    stripe_customer_id: str | None
-    stripe_subscription_id: str | None
-    subscription_status: str | None
-    current_period_end: dt.datetime | None
-    cancel_at_period_end: bool
 
 
 @pytest.fixture(scope="session")
@@ -60,15 +48,7 @@ def make_account(sessions: sessionmaker[Session]) -> Callable[..., uuid.UUID]:
 def billing_state(sessions: sessionmaker[Session]) -> Callable[[uuid.UUID], BillingState]:
     def read(account_id: uuid.UUID) -> BillingState:
         with sessions() as session:
-            account = session.get_one(Account, account_id)
-            return BillingState(
-                plan_code=account.plan_code,
-                stripe_customer_id=account.stripe_customer_id,
-                stripe_subscription_id=account.stripe_subscription_id,
-                subscription_status=account.subscription_status,
-                current_period_end=account.current_period_end,
-                cancel_at_period_end=account.cancel_at_period_end,
-            )
+            return read_billing_state(session, account_id)
 
     return read
 
@@ -117,3 +97,29 @@ def deliver(
         )
 
     return send
+
+
+@pytest.fixture
+def subscribe(
+    sessions: sessionmaker[Session],
+    fake_stripe: FakeStripe,
+    stripe_client: stripe.StripeClient,
+    make_account: Callable[..., uuid.UUID],
+    plan_prices: dict[str, str],
+) -> Callable[..., Subscribed]:
+    """Checkout through billing, then the customer pays in the fake Stripe."""
+
+    def run(plan: str = "starter", *, status: str = "active") -> Subscribed:
+        account_id = make_account()
+        with sessions.begin() as session:
+            checkout = start_checkout(
+                session, account_id, plan, stripe=stripe_client, prices=plan_prices, app_url=APP_URL
+            )
+        sub = fake_stripe.complete_checkout(checkout.session_id, status=status)
+        events = [
+            fake_stripe.checkout_completed_event(checkout.session_id),
+            fake_stripe.subscription_event("customer.subscription.created", sub["id"]),
+        ]
+        return Subscribed(account_id, sub["id"], events)
+
+    return run

@@ -74,8 +74,13 @@ def _lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
     )
 
 
-def _account_id_by_customer(session: Session, customer_id: str) -> uuid.UUID | None:
-    return session.scalar(select(Account.id).where(Account.stripe_customer_id == customer_id))
+def _lock_account_by_customer(session: Session, customer_id: str) -> Account | None:
+    return session.scalar(
+        select(Account)
+        .where(Account.stripe_customer_id == customer_id)
+        .with_for_update(of=Account)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _customer_account_hint(stripe: StripeClient, customer_id: str) -> str | None:
@@ -90,14 +95,14 @@ def lock_event_account(session: Session, refs: EventRefs, *, stripe: StripeClien
     account id the object carries (``client_reference_id`` or metadata), else
     by the customer's ``metadata.account_id`` in Stripe. Linking happens here.
     """
-    account_id = None
     if refs.customer_id is not None:
-        account_id = _account_id_by_customer(session, refs.customer_id)
+        linked = _lock_account_by_customer(session, refs.customer_id)
+        if linked is not None:
+            return linked
     hint = refs.account_hint
-    if account_id is None and hint is None and refs.customer_id is not None:
+    if hint is None and refs.customer_id is not None:
         hint = _customer_account_hint(stripe, refs.customer_id)
-    if account_id is None:
-        account_id = _parse_uuid(hint)
+    account_id = _parse_uuid(hint)
     if account_id is None:
         raise EventProcessingError(
             f"no account for Stripe customer {refs.customer_id!r} "
@@ -169,7 +174,6 @@ def apply_subscription(
     account.billing_state_at = utcnow()
     account.updated_at = utcnow()
     session.flush()
-    session.refresh(account, ["plan"])
 
 
 def sync_for_event(

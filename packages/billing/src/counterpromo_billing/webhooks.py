@@ -27,7 +27,6 @@ from typing import Literal
 
 from counterpromo_core.db.models import StripeEvent, utcnow
 from counterpromo_core.errors import DomainError, NotFound
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from stripe import StripeClient, StripeError
@@ -80,9 +79,10 @@ def receive_event(
     """Verify, store and process one webhook delivery."""
     verify_signature(payload, signature_header, secrets, tolerance=tolerance)
     event = parse_event(payload)
-    with session_factory() as session, session.begin():
-        store_event(session, event)
-    return process_stored_event(session_factory, event.id, stripe=stripe, price_map=price_map)
+    with session_factory() as session:
+        with session.begin():
+            store_event(session, event)
+        return _process(session, event.id, stripe=stripe, price_map=price_map)
 
 
 def _describe(exc: BaseException) -> str:
@@ -99,31 +99,49 @@ def process_stored_event(
 ) -> WebhookOutcome:
     """Process a stored event unless it is already processed; ``NotFound`` if never stored."""
     with session_factory() as session:
+        return _process(session, event_id, stripe=stripe, price_map=price_map)
+
+
+def _locked_event(session: Session, event_id: str) -> StripeEvent:
+    row = lock_event(session, event_id)
+    if row is None:
+        raise NotFound("stripe event", event_id)
+    return row
+
+
+def _process(
+    session: Session,
+    event_id: str,
+    *,
+    stripe: StripeClient,
+    price_map: Mapping[str, str] | HasPriceMap,
+) -> WebhookOutcome:
+    event_type = ""
+    try:
         with session.begin():
-            event_type = session.scalar(select(StripeEvent.type).where(StripeEvent.id == event_id))
-        if event_type is None:
-            raise NotFound("stripe event", event_id)
-        try:
-            with session.begin():
-                row = lock_event(session, event_id)
-                if row is None or row.processed_at is not None:
-                    account_id = row.account_id if row is not None else None
-                    return WebhookOutcome(event_id, event_type, "duplicate", account_id)
-                obj = row.payload.get("data", {}).get("object", {})
-                result = sync_for_event(session, row.type, obj, stripe=stripe, price_map=price_map)
-                row.processed_at = utcnow()
-                row.error = None
-                row.attempts += 1
-                row.account_id = result.account_id
-        except _RECORDED_FAILURES as exc:
-            error = _describe(exc)
-            with session.begin():
-                record_failure(session, event_id, error)
-            return WebhookOutcome(event_id, event_type, "failed", error=error)
-        except Exception as exc:
-            with session.begin():
-                record_failure(session, event_id, _describe(exc))
+            row = _locked_event(session, event_id)
+            event_type = row.type
+            if row.processed_at is not None:
+                return WebhookOutcome(event_id, event_type, "duplicate", row.account_id)
+            obj = row.payload.get("data", {}).get("object", {})
+            result = sync_for_event(session, row.type, obj, stripe=stripe, price_map=price_map)
+            row.processed_at = utcnow()
+            row.error = None
+            row.attempts += 1
+            row.account_id = result.account_id
+    except _RECORDED_FAILURES as exc:
+        if not event_type:  # the event is not stored (NotFound) or could not be read
             raise
+        error = _describe(exc)
+        with session.begin():
+            record_failure(session, event_id, error)
+        return WebhookOutcome(event_id, event_type, "failed", error=error)
+    except Exception as exc:
+        if not event_type:
+            raise
+        with session.begin():
+            record_failure(session, event_id, _describe(exc))
+        raise
     status: OutcomeStatus = "processed" if result.handled else "ignored"
     return WebhookOutcome(event_id, event_type, status, result.account_id)
 

@@ -1,0 +1,268 @@
+"""Processing stored events: plan and subscription state, failures, duplicates, replays."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import stripe
+from counterpromo_billing.testing import FakeStripe
+from counterpromo_billing.testing.scenarios import BillingState, Subscribed, expected_state
+from counterpromo_billing.webhooks import (
+    WebhookOutcome,
+    failed_events,
+    process_stored_event,
+)
+from counterpromo_core.db.models import StripeEvent
+from counterpromo_core.errors import NotFound
+from sqlalchemy.orm import Session, sessionmaker
+
+Deliver = Callable[[dict[str, Any]], WebhookOutcome]
+ReadState = Callable[[uuid.UUID], BillingState]
+
+
+def _event_row(sessions: sessionmaker[Session], event_id: str) -> StripeEvent:
+    with sessions() as session:
+        return session.get_one(StripeEvent, event_id)
+
+
+def _subscription_fetches(fake: FakeStripe, sub_id: str) -> int:
+    return len(fake.requests("GET", f"/v1/subscriptions/{sub_id}"))
+
+
+def test_checkout_completed_gives_the_plan(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    billing_state: ReadState,
+    fake_stripe: FakeStripe,
+    price_map: dict[str, str],
+    sessions: sessionmaker[Session],
+) -> None:
+    started = subscribe("pro")
+    outcome = deliver(started.events[0])
+    assert outcome.status == "processed"
+    assert outcome.account_id == started.account_id
+    state = billing_state(started.account_id)
+    assert state == expected_state(fake_stripe, started.subscription_id, price_map)
+    assert (state.plan_code, state.subscription_status) == ("pro", "active")
+    row = _event_row(sessions, started.events[0]["id"])
+    assert row.processed_at is not None
+    assert (row.attempts, row.error, row.account_id) == (1, None, started.account_id)
+
+
+def test_plan_change_and_cancel_at_period_end(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    billing_state: ReadState,
+    fake_stripe: FakeStripe,
+    plan_prices: dict[str, str],
+) -> None:
+    started = subscribe("starter")
+    deliver(started.events[1])
+    fake_stripe.update_subscription(
+        started.subscription_id, price_id=plan_prices["dealer"], cancel_at_period_end=True
+    )
+    deliver(
+        fake_stripe.subscription_event("customer.subscription.updated", started.subscription_id)
+    )
+    state = billing_state(started.account_id)
+    assert (state.plan_code, state.cancel_at_period_end) == ("dealer", True)
+
+
+def test_past_due_keeps_the_plan_and_canceled_drops_to_free(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    billing_state: ReadState,
+    fake_stripe: FakeStripe,
+) -> None:
+    started = subscribe("pro")
+    deliver(started.events[0])
+    fake_stripe.update_subscription(started.subscription_id, status="past_due")
+    assert (
+        deliver(fake_stripe.invoice_event("invoice.payment_failed", started.subscription_id)).status
+        == "processed"
+    )
+    state = billing_state(started.account_id)
+    assert (state.plan_code, state.subscription_status) == ("pro", "past_due")
+
+    fake_stripe.cancel_subscription(started.subscription_id)
+    deliver(
+        fake_stripe.subscription_event("customer.subscription.deleted", started.subscription_id)
+    )
+    state = billing_state(started.account_id)
+    assert (state.plan_code, state.subscription_status) == ("free", "canceled")
+    assert state.stripe_subscription_id == started.subscription_id
+
+
+def test_unknown_price_leaves_the_account_and_records_the_error(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    billing_state: ReadState,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+    stripe_client: stripe.StripeClient,
+    price_map: dict[str, str],
+) -> None:
+    started = subscribe("starter")
+    deliver(started.events[0])
+    before = billing_state(started.account_id)
+    fake_stripe.update_subscription(started.subscription_id, price_id="price_not_in_the_map")
+    event = fake_stripe.subscription_event("customer.subscription.updated", started.subscription_id)
+
+    outcome = deliver(event)
+
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert "price_not_in_the_map" in outcome.error
+    assert billing_state(started.account_id) == before
+    row = _event_row(sessions, event["id"])
+    assert (row.processed_at, row.attempts) == (None, 1)
+    assert row.error is not None
+    assert "UnknownPrice" in row.error
+    assert "price_not_in_the_map" in row.error
+    with sessions() as session:
+        assert event["id"] in {e.id for e in failed_events(session, limit=1000)}
+
+    # The operator adds the price to the map and replays the event.
+    fixed_map = {**price_map, "price_not_in_the_map": "dealer"}
+    replayed = process_stored_event(
+        sessions, event["id"], stripe=stripe_client, price_map=fixed_map
+    )
+    assert replayed.status == "processed"
+    assert billing_state(started.account_id).plan_code == "dealer"
+    row = _event_row(sessions, event["id"])
+    assert (row.attempts, row.error) == (2, None)
+    assert row.processed_at is not None
+
+
+def test_same_event_five_times_is_stored_and_applied_once(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+    billing_state: ReadState,
+) -> None:
+    started = subscribe("pro")
+    fetches = _subscription_fetches(fake_stripe, started.subscription_id)
+    outcomes = [deliver(started.events[1]) for _ in range(5)]
+    assert [o.status for o in outcomes] == ["processed"] + ["duplicate"] * 4
+    assert _event_row(sessions, started.events[1]["id"]).attempts == 1
+    assert _subscription_fetches(fake_stripe, started.subscription_id) == fetches + 1
+    assert billing_state(started.account_id).plan_code == "pro"
+
+
+def test_same_event_from_five_threads_is_stored_and_applied_once(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+    billing_state: ReadState,
+) -> None:
+    started = subscribe("pro")
+    fetches = _subscription_fetches(fake_stripe, started.subscription_id)
+    barrier = threading.Barrier(5)
+
+    def run(_: int) -> WebhookOutcome:
+        barrier.wait()
+        return deliver(started.events[0])
+
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(run, range(5)))
+
+    assert sorted(o.status for o in outcomes) == ["duplicate"] * 4 + ["processed"]
+    assert _event_row(sessions, started.events[0]["id"]).attempts == 1
+    assert _subscription_fetches(fake_stripe, started.subscription_id) == fetches + 1
+    assert billing_state(started.account_id).plan_code == "pro"
+
+
+def test_an_event_we_do_not_handle_is_stored_and_ignored(
+    *, deliver: Deliver, fake_stripe: FakeStripe, sessions: sessionmaker[Session]
+) -> None:
+    event = fake_stripe.event("customer.updated", fake_stripe.create_customer())
+    assert deliver(event).status == "ignored"
+    assert _event_row(sessions, event["id"]).processed_at is not None
+
+
+def test_customer_found_through_its_metadata_and_linked(
+    *,
+    make_account: Callable[..., uuid.UUID],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    billing_state: ReadState,
+    plan_prices: dict[str, str],
+) -> None:
+    account_id = make_account()
+    customer = fake_stripe.create_customer(account_id=str(account_id))
+    sub = fake_stripe.create_subscription(customer["id"], plan_prices["pro"], metadata={})
+    deliver(fake_stripe.invoice_event("invoice.paid", sub["id"]))
+    state = billing_state(account_id)
+    assert (state.stripe_customer_id, state.plan_code) == (customer["id"], "pro")
+
+
+def test_event_for_an_unknown_customer_fails_clearly_and_can_be_replayed(
+    *,
+    make_account: Callable[..., uuid.UUID],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+    stripe_client: stripe.StripeClient,
+    price_map: dict[str, str],
+    plan_prices: dict[str, str],
+    billing_state: ReadState,
+) -> None:
+    customer = fake_stripe.create_customer()
+    sub = fake_stripe.create_subscription(customer["id"], plan_prices["starter"])
+    event = fake_stripe.subscription_event("customer.subscription.created", sub["id"])
+    outcome = deliver(event)
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert customer["id"] in outcome.error
+
+    account_id = make_account(stripe_customer_id=customer["id"])
+    replayed = process_stored_event(
+        sessions, event["id"], stripe=stripe_client, price_map=price_map
+    )
+    assert replayed.status == "processed"
+    assert billing_state(account_id).plan_code == "starter"
+
+
+def test_replaying_an_unknown_event_is_not_found(
+    *, sessions: sessionmaker[Session], stripe_client: stripe.StripeClient
+) -> None:
+    with pytest.raises(NotFound):
+        process_stored_event(sessions, "evt_never_seen", stripe=stripe_client, price_map={})
+
+
+def test_late_events_of_an_old_subscription_do_not_undo_a_new_one(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    billing_state: ReadState,
+    plan_prices: dict[str, str],
+    sessions: sessionmaker[Session],
+) -> None:
+    """Cancelled, then subscribed again: the old subscription's events arrive last."""
+    old = subscribe("starter")
+    old_created = old.events[1]
+    fake_stripe.cancel_subscription(old.subscription_id)
+    old_deleted = fake_stripe.subscription_event(
+        "customer.subscription.deleted", old.subscription_id
+    )
+    customer_id = fake_stripe.subscription(old.subscription_id)["customer"]
+    new = fake_stripe.create_subscription(customer_id, plan_prices["pro"])
+    deliver(fake_stripe.subscription_event("customer.subscription.created", new["id"]))
+    deliver(old_deleted)
+    deliver(old_created)
+    state = billing_state(old.account_id)
+    assert (state.stripe_subscription_id, state.plan_code) == (new["id"], "pro")
