@@ -28,7 +28,13 @@ class ServerThread:
     def __init__(self, app: FastAPI) -> None:
         self.port = _free_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            # As in production: the app applies X-Forwarded-* from its trusted proxies.
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
