@@ -152,3 +152,9 @@ def test_a_non_utf8_body_is_a_bad_signature() -> None:
 def test_no_configured_secret_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="secret"):
         verify_signature(b"{}", f"t={int(time.time())},v1=00", ["", " "])
+
+
+def test_a_single_secret_string_counts_as_one_secret(fake_stripe: FakeStripe) -> None:
+    payload, header = fake_stripe.sign(b'{"id": "evt_x"}')
+    now = time.time()
+    assert verify_signature(payload, header, fake_stripe.webhook_secret) <= now

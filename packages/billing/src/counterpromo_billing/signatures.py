@@ -32,7 +32,7 @@ def _timestamp(header: str) -> int:
 def verify_signature(
     payload: bytes,
     header: str | None,
-    secrets: Sequence[str],
+    secrets: Sequence[str] | str,
     *,
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -41,7 +41,8 @@ def verify_signature(
 
     Raises ``MissingSignature``, ``BadSignature`` or ``StaleTimestamp``.
     """
-    usable = [s for s in secrets if s.strip()]
+    candidates = [secrets] if isinstance(secrets, str) else secrets
+    usable = [s for s in candidates if s.strip()]
     if not usable:
         raise ValueError("no Stripe webhook secret is configured")
     if header is None or not header.strip():

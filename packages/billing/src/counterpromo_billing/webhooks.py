@@ -71,7 +71,7 @@ def receive_event(
     payload: bytes,
     signature_header: str | None,
     *,
-    secrets: Sequence[str],
+    secrets: Sequence[str] | str,
     stripe: StripeClient,
     price_map: Mapping[str, str] | HasPriceMap,
     tolerance: int = DEFAULT_TOLERANCE,

@@ -372,8 +372,8 @@ class FakeStripe:
     def sign(
         self,
         event: dict[str, Any] | bytes,
-        *,
         secret: str | None = None,
+        *,
         timestamp: int | None = None,
     ) -> tuple[bytes, str]:
         """(payload bytes, ``Stripe-Signature`` header) as Stripe would send them."""
