@@ -13,7 +13,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks"]
+nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks", "system"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -81,6 +81,17 @@ def deploy_checks(session: nox.Session) -> None:
     session.run("pytest", "deploy/tests", env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+@nox.session
+def system(session: nox.Session) -> None:
+    """System tests: 2 API processes and 2 workers on one PostgreSQL, moto and the fake
+    Stripe, with faults (kill -9, SIGTERM, database and AWS outages), a webhook storm and load."""
+    _sync(session, "--only-group", "system", "--compile-bytecode")
+    if not session.posargs:
+        # The typecheck session covers the members; the system tests are checked here.
+        session.run("mypy", "tests/system")
+    session.run("pytest", "tests/system", *session.posargs)
+
+
 @nox.session(default=False)
 def build(session: nox.Session) -> None:
     """Build one wheel and sdist per member."""
@@ -90,3 +101,11 @@ def build(session: nox.Session) -> None:
     session.log(f"built {len(wheels)} wheels: {', '.join(wheels)}")
     if len(wheels) != len(MEMBERS):
         session.error(f"expected {len(MEMBERS)} wheels, got {len(wheels)}")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (figures, no pass/fail): a 12-item render in process vs. the worker's
+    end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""
+    _sync(session, "--package", "counterpromo-worker")
+    session.run("python", "services/worker/bench/worker_bench.py", *session.posargs)
