@@ -135,3 +135,27 @@ def test_the_same_message_twice_makes_one_asset_set_and_one_usage_count(
     assert renders == 1
     assert report.counters["renders"].used == 1
     assert job_row(job_id).attempts in (1, 2)
+
+
+def test_concurrent_renders_of_one_promo_all_succeed_at_the_first_attempt(
+    *,
+    sessions: sessionmaker[Session],
+    make_account: Callable[..., uuid.UUID],
+    make_promo: Callable[..., uuid.UUID],
+    dispatch: Callable[[], int],
+    start_worker: Callable[..., object],
+    wait_until: Callable[..., object],
+    job_row: Callable[[uuid.UUID], Job],
+) -> None:
+    account_id = make_account()
+    promo_id = make_promo(account_id, items=2)
+    job_ids = [request_render(sessions, account_id, promo_id) for _ in range(6)]
+    dispatch()
+
+    start_worker(concurrency=4)
+    wait_until(
+        lambda: all(job_row(j).status not in ("queued", "running") for j in job_ids),
+        what="all renders",
+    )
+
+    assert [(job_row(j).status, job_row(j).attempts) for j in job_ids] == [("succeeded", 1)] * 6

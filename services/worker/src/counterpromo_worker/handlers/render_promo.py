@@ -121,6 +121,14 @@ def _render_input(
     )
 
 
+def _mark_ready(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> None:
+    """A draft promo becomes ``ready`` once it has outputs (an archived one stays archived)."""
+    if promos.get_promo(session, account_id, promo_id).status == "draft":
+        promos.update_promo(
+            session, account_id, promo_id, PromoPatch(status="ready"), expected_version=None
+        )
+
+
 def run(ctx: JobContext) -> None:
     job = RenderJob.model_validate(ctx.payload)
     with ctx.sessions() as session:
@@ -171,16 +179,11 @@ def run(ctx: JobContext) -> None:
         )
 
     def write(session: Session) -> dict[str, Any]:
+        # The promo's row lock comes first: recording an asset takes a key-share lock on
+        # it (foreign key), and taking FOR UPDATE after that deadlocks with a concurrent
+        # render of the same promo.
+        _mark_ready(session, ctx.account_id, snap.promo.id)
         recorded = [record_output(session, ctx, output) for output in outputs]
-        current = promos.get_promo(session, ctx.account_id, snap.promo.id)
-        if current.status == "draft":
-            promos.update_promo(
-                session,
-                ctx.account_id,
-                current.id,
-                PromoPatch(status="ready"),
-                expected_version=None,
-            )
         return {
             "promo_version": snap.promo.version,
             "paper": job.paper,

@@ -1,0 +1,221 @@
+"""Worker benchmark: in-process render time vs. end-to-end jobs per second through moto.
+
+Run ``uv run nox -s bench`` (or ``python services/worker/bench/worker_bench.py --help``).
+Needs the worker's dev dependencies: a PostgreSQL (embedded, or the server named by
+``COUNTERPROMO_TEST_DATABASE_URL``) and moto's server, both started here.
+
+Importable: ``render_median_seconds()``, ``worker_jobs_per_second()`` and ``run()`` return
+the figures for other benchmarks to print alongside their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from counterpromo_core import accounts, jobs, promos, work
+from counterpromo_core.db import create_db_engine, session_factory
+from counterpromo_core.db.models import Job
+from counterpromo_core.ports import SystemClock
+from counterpromo_core.schemas import ItemIn, PromoCreate
+from counterpromo_storage.clients import aws_clients
+from counterpromo_storage.config import load_config
+from counterpromo_storage.provision import provision
+from counterpromo_storage.queue import JobQueue
+from counterpromo_storage.testing.moto_server import LOCAL_CREDENTIALS
+from counterpromo_testing.databases import database_server
+from counterpromo_testing.ports import free_port, port_in_use
+from counterpromo_worker.handlers import default_registry
+from counterpromo_worker.rendering import RenderBrand, RenderInput, RenderItem, render_promo
+from counterpromo_worker.runtime.assembly import build_worker
+from counterpromo_worker.settings import WorkerSettings
+from sqlalchemy import func, select
+
+ITEMS = 12
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    render_median_s: float
+    render_runs: int
+    jobs: int
+    concurrency: int
+    jobs_per_second: float
+
+    @property
+    def ratio(self) -> float:
+        """End-to-end jobs/s over in-process renders/s (1.0: the pipeline costs nothing)."""
+        return self.jobs_per_second * self.render_median_s
+
+    def report(self) -> str:
+        return "\n".join(
+            [
+                f"render {ITEMS}-item promo (PDF + PNG), in process: median "
+                f"{self.render_median_s * 1000:.1f} ms over {self.render_runs} runs "
+                f"({1 / self.render_median_s:.1f} renders/s)",
+                f"worker end to end through SQS/S3 (moto) and PostgreSQL: {self.jobs} render "
+                f"jobs, concurrency {self.concurrency}: {self.jobs_per_second:.2f} jobs/s",
+                f"ratio end-to-end jobs/s : in-process renders/s = {self.ratio:.2f}",
+            ]
+        )
+
+
+def _items() -> list[ItemIn]:
+    return [
+        ItemIn(
+            sku=f"B-{n:03d}",
+            name=f"Bench product {n:02d}",
+            sale_price=Decimal("4.99") + n,
+            rrp=Decimal("7.49") + n,
+            unit="each",
+            category="Hardware",
+            vendor="Bench Co",
+        )
+        for n in range(1, ITEMS + 1)
+    ]
+
+
+def render_median_seconds(runs: int = 15) -> float:
+    """The median wall time of ``render_promo`` for a 12-item promo (one warm-up run first)."""
+    data = RenderInput(
+        title="Spring Trade Event",
+        subhead="Account holders only",
+        cta="Order at the counter",
+        template="multi-product",
+        items=[
+            RenderItem(**item.model_dump(include=set(RenderItem.model_fields))) for item in _items()
+        ],
+        brand=RenderBrand(),
+    )
+    render_promo(data, preview_ppi=96)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        render_promo(data, preview_ppi=96)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's server in its own process (in this one it would compete with the worker for
+    the GIL, which AWS never does); yields its endpoint."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_in_use(port):
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("moto's server did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def local_stack() -> Iterator[str]:
+    """A migrated PostgreSQL database and a provisioned moto; yields the database URL.
+
+    Sets the environment variables ``load_config()`` reads (as the worker's container would).
+    """
+    saved = dict(os.environ)
+    os.environ.update(LOCAL_CREDENTIALS)
+    try:
+        with database_server() as server, moto_process() as endpoint:
+            url = server.create_database()
+            try:
+                env = provision("bench", endpoint_url=endpoint)
+                os.environ.update(env.environ() | {"DATABASE_URL": url})
+                yield url
+            finally:
+                server.drop_database(url)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def worker_jobs_per_second(
+    database_url: str, *, jobs_count: int = 24, concurrency: int = 2
+) -> float:
+    """Queue ``jobs_count`` renders of a 12-item promo, then time the real worker through them."""
+    config = load_config()
+    engine = create_db_engine(database_url)
+    sessions = session_factory(engine)
+    clock = SystemClock()
+    with sessions.begin() as session:
+        account = accounts.create_account(
+            session, name="Bench Builders", owner_email="bench@bench.test", plan_code="dealer"
+        )
+        promo = promos.create_promo(
+            session, account.id, PromoCreate(title="Bench promo", items=_items()), clock=clock
+        )
+        job_ids = [
+            work.request_render(session, account.id, promo.id, clock=clock).id
+            for _ in range(jobs_count)
+        ]
+    queue = JobQueue(aws_clients(config).sqs, config.jobs_queue_url, config.jobs_dlq_url)
+    jobs.dispatch_outbox(sessions, queue, limit=jobs_count, clock=clock)
+
+    worker = build_worker(
+        config, WorkerSettings(concurrency=concurrency, wait_seconds=1), default_registry()
+    )
+    thread = threading.Thread(target=worker.run, name="bench-worker", daemon=True)
+    started = time.perf_counter()
+    thread.start()
+    try:
+        while _unfinished(sessions, job_ids):
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        worker.request_stop()
+        thread.join(timeout=60)
+        engine.dispose()
+    return jobs_count / elapsed
+
+
+def _unfinished(sessions: object, job_ids: list[uuid.UUID]) -> int:
+    with sessions() as session:  # type: ignore[operator]
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    Job.id.in_(job_ids), Job.status.in_(("queued", "running"))
+                )
+            )
+            or 0
+        )
+
+
+def run(*, renders: int = 15, jobs_count: int = 24, concurrency: int = 2) -> BenchResult:
+    median = render_median_seconds(renders)
+    with local_stack() as database_url:
+        rate = worker_jobs_per_second(database_url, jobs_count=jobs_count, concurrency=concurrency)
+    return BenchResult(median, renders, jobs_count, concurrency, rate)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--renders", type=int, default=15, help="in-process renders timed")
+    parser.add_argument("--jobs", type=int, default=24, help="render jobs sent through the worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's job slots")
+    args = parser.parse_args(argv)
+    print(run(renders=args.renders, jobs_count=args.jobs, concurrency=args.concurrency).report())
+
+
+if __name__ == "__main__":
+    main()
