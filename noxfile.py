@@ -13,7 +13,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks"]
+nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks", "system"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -79,6 +79,17 @@ def deploy_checks(session: nox.Session) -> None:
     session.run("shellcheck", "deploy/release.sh")
     session.run("python", "deploy/check_deploy.py")
     session.run("pytest", "deploy/tests", env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session
+def system(session: nox.Session) -> None:
+    """System tests: 2 API processes and 2 workers on one PostgreSQL, moto and the fake
+    Stripe, with faults (kill -9, SIGTERM, database and AWS outages), a webhook storm and load."""
+    _sync(session, "--only-group", "system", "--compile-bytecode")
+    if not session.posargs:
+        # The typecheck session covers the members; the system tests are checked here.
+        session.run("mypy", "tests/system")
+    session.run("pytest", "tests/system", *session.posargs)
 
 
 @nox.session(default=False)
