@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 from counterpromo_core import jobs
-from counterpromo_core.errors import NotFound
 from counterpromo_storage.queue import Heartbeat, JobEnvelope, JobQueue, ReceivedMessage
 
 from counterpromo_worker.runtime.context import JobContext, WorkerServices, lock_running_job
@@ -21,6 +20,7 @@ from counterpromo_worker.runtime.registry import HandlerRegistry, HandlerSpec
 log = logging.getLogger("counterpromo_worker.jobs")
 
 MAX_REASON_CHARS = 2000
+MAX_LOGGED_BODY_CHARS = 500
 
 Backoff = Callable[[int], int]
 """Seconds a failed message stays invisible, by its receive count."""
@@ -31,8 +31,7 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # permanent failure: job failed, message deleted
     RETRY = "retry"  # transient failure: message left to come back
     DEAD = "dead"  # transient failure on the last allowed receive: job dead, DLQ next
-    DUPLICATE = "duplicate"  # the job had already finished: message deleted
-    GONE = "gone"  # no such job (deleted with its account): message deleted
+    DUPLICATE = "duplicate"  # the job had already finished (or is gone): message deleted
     MALFORMED = "malformed"  # unreadable body: left for the DLQ
     HANDED_BACK = "handed_back"  # shutdown took the message back before the job finished
 
@@ -89,6 +88,8 @@ class MessageProcessor:
                 "type": envelope.type,
                 "account_id": str(envelope.account_id),
             }
+        else:
+            fields["raw_body"] = message.raw_body[:MAX_LOGGED_BODY_CHARS]
         with self._lock:
             running = self._running[message.receipt_handle] = _Running(None)
         outcome, error = Outcome.RETRY, None
@@ -99,10 +100,10 @@ class MessageProcessor:
             else:
                 outcome, error = self._run(message, envelope, running)
         except Exception as unexpected:
-            # Settling the message failed (queue or database unreachable): the
-            # message simply comes back when its visibility runs out.
-            log.exception("could not settle message", extra=fields)
+            # The database or the queue is unreachable: try again later.
+            log.exception("could not process message", extra=fields)
             error = _describe(unexpected)
+            self._try_leave_for_retry(message, running)
         finally:
             with self._lock:
                 self._running.pop(message.receipt_handle, None)
@@ -123,12 +124,8 @@ class MessageProcessor:
     def _run(
         self, message: ReceivedMessage, envelope: JobEnvelope, running: _Running
     ) -> tuple[Outcome, str | None]:
-        try:
-            with self.services.sessions.begin() as session:
-                job = jobs.start_job(session, envelope.job_id)
-        except NotFound:
-            self._delete(message, running)
-            return Outcome.GONE, None
+        with self.services.sessions.begin() as session:
+            job = jobs.start_job(session, envelope.job_id)
         if job is None:
             self._delete(message, running)
             return Outcome.DUPLICATE, None
@@ -208,6 +205,13 @@ class MessageProcessor:
         except JobAlreadyFinished:
             return False
         return True
+
+    def _try_leave_for_retry(self, message: ReceivedMessage, running: _Running) -> None:
+        try:
+            self._leave_for_retry(message, running)
+        except (BotoCoreError, ClientError):
+            # It comes back anyway when its visibility runs out.
+            log.warning("could not delay message %s", message.message_id, exc_info=True)
 
     def _leave_for_retry(self, message: ReceivedMessage, running: _Running) -> None:
         self._change_visibility(message, running, self.retry.backoff(message.receive_count))
