@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from counterpromo_core.db.models import Asset, Job, OutboxMessage, UsageMonthly
 from counterpromo_storage.clients import AwsClients
@@ -74,3 +76,31 @@ def queue_counts(clients: AwsClients, url: str) -> tuple[int, int]:
         int(attributes["ApproximateNumberOfMessages"]),
         int(attributes["ApproximateNumberOfMessagesNotVisible"]),
     )
+
+
+def log_entries(log_text: str) -> list[dict[str, Any]]:
+    """The JSON log lines of a service (one object per line; other lines skipped)."""
+    found = []
+    for line in log_text.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            found.append(entry)
+    return found
+
+
+def worker_outcomes(log_text: str) -> list[dict[str, Any]]:
+    """The ``job <outcome>`` lines a worker logged."""
+    return [e for e in log_entries(log_text) if "outcome" in e and "job_id" in e]
+
+
+def object_keys(clients: AwsClients, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    paginator = clients.s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys

@@ -159,21 +159,23 @@ class SystemStack:
             }
         )
 
-    def worker_environ(self) -> dict[str, str]:
+    def worker_environ(self, *, grace_seconds: float | None = None) -> dict[str, str]:
         o = self.options
+        grace = o.worker_grace_seconds if grace_seconds is None else grace_seconds
         return self.service_environ() | {
             "COUNTERPROMO_WORKER_CONCURRENCY": str(o.worker_concurrency),
             "COUNTERPROMO_WORKER_WAIT_SECONDS": str(o.worker_wait_seconds),
             "COUNTERPROMO_WORKER_VISIBILITY_SECONDS": str(o.worker_visibility_seconds),
-            "COUNTERPROMO_WORKER_GRACE_SECONDS": str(o.worker_grace_seconds),
+            "COUNTERPROMO_WORKER_GRACE_SECONDS": str(grace),
             "COUNTERPROMO_WORKER_LOG_LEVEL": o.log_level,
         }
 
     def new_api(self, name: str) -> ApiProcess:
         return ApiProcess(name, free_port(), env=self.service_environ(), log_dir=self.logs)
 
-    def new_worker(self, name: str) -> WorkerProcess:
-        return WorkerProcess(name, env=self.worker_environ(), log_dir=self.logs)
+    def new_worker(self, name: str, *, grace_seconds: float | None = None) -> WorkerProcess:
+        env = self.worker_environ(grace_seconds=grace_seconds)
+        return WorkerProcess(name, env=env, log_dir=self.logs)
 
     def migrate(self) -> None:
         """``counterpromo db upgrade``, as the deploy's one-off task runs it."""
@@ -202,12 +204,13 @@ class SystemStack:
         with _environ(LOCAL_AWS):
             return make_clients(LOCAL_AWS["AWS_REGION"], endpoint)
 
-    def restart_worker(self, index: int) -> WorkerProcess:
+    def restart_worker(self, index: int, *, grace_seconds: float | None = None) -> WorkerProcess:
         """Replace worker ``index`` (after a test killed or stopped it) with a fresh one."""
         old = self.workers[index]
         old.stop(grace=5)
-        self.workers[index] = self.new_worker(old.name).start()
-        return self.workers[index]
+        new = self.new_worker(old.name, grace_seconds=grace_seconds).start()
+        self.workers[index] = new
+        return new
 
     def ensure_running(self) -> None:
         """Bring back anything a failed test left stopped, so the next test starts whole."""

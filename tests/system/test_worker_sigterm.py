@@ -1,0 +1,87 @@
+"""SIGTERM to a busy worker (an ECS deploy or scale-in): it stops polling, finishes or hands
+back what it runs, exits 0 within its grace period, and leaves no message invisible."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import httpx
+import pytest
+
+from harness.flows import create_promo, request_render
+from harness.records import (
+    all_finished,
+    assets_by_job,
+    job_records,
+    log_entries,
+    queue_counts,
+    usage,
+)
+from harness.stack import SystemStack
+from harness.tenants import create_tenant
+from harness.waiting import wait_until
+
+BRANCHES = 3
+ITEMS = 200
+JOBS = 6
+EXIT_SLACK_SECONDS = 5  # process start-up noise on a loaded 2-core machine
+
+
+@pytest.mark.parametrize(
+    ("grace_seconds", "expected"),
+    [(20.0, "succeeded"), (1.0, "handed_back")],
+    ids=["jobs-finish-within-grace", "grace-too-short-jobs-handed-back"],
+)
+def test_sigterm_under_load(
+    stack: SystemStack, apis: list[httpx.Client], grace_seconds: float, expected: str
+) -> None:
+    worker = stack.restart_worker(1, grace_seconds=grace_seconds)
+    log_start = len(worker.process.log_text(tail=10_000_000))
+    try:
+        tenant = create_tenant(stack.sessions, plan="pro", branch_count=BRANCHES)
+        promo_id = create_promo(apis[0], tenant, items=ITEMS)
+        job_ids = [
+            request_render(apis[n % 2], tenant, promo_id, branch_pack=True) for n in range(JOBS)
+        ]
+        busy = stack.options.workers * stack.options.worker_concurrency
+
+        def both_busy() -> bool:
+            records = job_records(stack.sessions, job_ids)
+            return sum(r.status == "running" for r in records) >= busy
+
+        wait_until(both_busy, timeout=60, interval=0.05, what="both workers busy")
+        sent_at = time.monotonic()
+        worker.process.send(signal.SIGTERM)
+        code = worker.process.wait(timeout=grace_seconds + 30)
+        took = time.monotonic() - sent_at
+        assert code == 0, worker.process.log_text()
+        assert took <= grace_seconds + EXIT_SLACK_SECONDS, f"exit took {took:.1f}s"
+
+        # What it was running either finished in time or was handed back, never held.
+        entries = log_entries(worker.process.log_text(tail=10_000_000)[log_start:])
+        outcomes = [e["outcome"] for e in entries if "outcome" in e and "job_id" in e]
+        handed_back = sum(
+            int(e.get("count", 0)) for e in entries if "handed back" in str(e.get("message"))
+        )
+        assert set(outcomes) <= {"succeeded", "handed_back"}, outcomes
+        if expected == "succeeded":
+            assert outcomes.count("succeeded") >= 1, outcomes
+            assert handed_back == 0, entries
+        else:
+            assert handed_back + outcomes.count("handed_back") >= 1, entries
+
+        # The remaining worker finishes everything; at that moment no message is left hidden
+        # (a message the stopped worker kept would still be invisible for its visibility).
+        clients = stack.aws_clients()
+        wait_until(
+            lambda: all_finished(stack.sessions, job_ids), timeout=120, interval=0.3, what="jobs"
+        )
+        assert queue_counts(clients, stack.env.jobs_queue_url) == (0, 0)
+        records = job_records(stack.sessions, job_ids)
+        assert [r.status for r in records] == ["succeeded"] * JOBS, records
+        assert assets_by_job(stack.sessions, job_ids) == dict.fromkeys(job_ids, 2 * BRANCHES)
+        assert usage(stack.sessions, tenant.account_id)["renders"] == JOBS * BRANCHES
+        assert queue_counts(clients, stack.env.jobs_dlq_url) == (0, 0)
+    finally:
+        stack.restart_worker(1)
