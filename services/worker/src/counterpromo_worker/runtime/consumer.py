@@ -76,10 +76,6 @@ class Consumer:
             self._deadline = now + self.options.grace_seconds
             self._stop.set()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
     def run(self) -> None:
         log.info(
             "worker started",

@@ -16,7 +16,6 @@ job's open transaction is rolled back by PostgreSQL when the connection drops.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 
@@ -62,7 +61,3 @@ class JobSlots:
                     self._changed.notify_all()
 
         threading.Thread(target=run, name=name, daemon=True).start()
-
-
-def deadline_after(seconds: float) -> float:
-    return time.monotonic() + seconds
