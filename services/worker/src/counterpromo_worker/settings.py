@@ -31,4 +31,7 @@ class WorkerSettings(BaseSettings):
     visibility_seconds: int = Field(default=120, ge=10, le=43_200)
     """The visibility a running job's heartbeat keeps extending its message to."""
 
+    outbox_interval_seconds: float = Field(default=5, ge=0)
+    """How often this worker sends job messages left unsent in the outbox (0: never)."""
+
     log_level: str = "INFO"

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from counterpromo_worker.liveness import LivenessFile
 from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
 from counterpromo_worker.runtime.context import WorkerServices
+from counterpromo_worker.runtime.outbox_sweeper import OutboxSweeper
 from counterpromo_worker.runtime.processor import Backoff, MessageProcessor, RetryPolicy
 from counterpromo_worker.runtime.registry import HandlerRegistry
 from counterpromo_worker.settings import WorkerSettings
@@ -24,11 +25,14 @@ from counterpromo_worker.settings import WorkerSettings
 class Worker:
     consumer: Consumer
     engine: Engine
+    sweeper: OutboxSweeper
 
     def run(self) -> None:
+        self.sweeper.start()
         try:
             self.consumer.run()
         finally:
+            self.sweeper.stop()
             self.engine.dispose()
 
     def request_stop(self) -> None:
@@ -45,9 +49,9 @@ def build_worker(
 ) -> Worker:
     clients = aws_clients(config)
     queue = JobQueue(clients.sqs, config.jobs_queue_url, config.jobs_dlq_url)
-    # One connection per job slot, plus one for the odd settling transaction.
+    # One connection per job slot, plus one for settling and one for the outbox sweeper.
     engine = create_db_engine(
-        config.database_url.get_secret_value(), pool_size=settings.concurrency + 1
+        config.database_url.get_secret_value(), pool_size=settings.concurrency + 2
     )
     services = WorkerServices(
         sessions=session_factory(engine),
@@ -72,4 +76,10 @@ def build_worker(
         ),
         liveness=LivenessFile(settings.liveness_file) if settings.liveness_file else None,
     )
-    return Worker(consumer, engine)
+    sweeper = OutboxSweeper(
+        sessions=services.sessions,
+        queue=queue,
+        clock=services.clock,
+        interval_seconds=settings.outbox_interval_seconds,
+    )
+    return Worker(consumer, engine, sweeper)
