@@ -9,6 +9,7 @@ outbox for the sweeper and the request still succeeds.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -69,7 +70,7 @@ def _commit(request: Request, response: Response) -> None:
         session.close()
 
 
-def _rollback(request: Request) -> None:
+def _rollback(request: Request, *, release_claim: bool = True) -> None:
     session: Session | None = getattr(request.state, _SESSION, None)
     claimed: idempotency.Claim | None = getattr(request.state, _CLAIM, None)
     if session is not None:
@@ -77,7 +78,7 @@ def _rollback(request: Request) -> None:
             session.rollback()
         finally:
             session.close()
-    if claimed is not None:
+    if claimed is not None and release_claim:
         try:
             idempotency.release(services_of(request).sessions, claimed)
         except Exception as exc:  # noqa: BLE001 - the claim expires by itself
@@ -99,7 +100,8 @@ class TransactionalRoute(APIRoute):
             try:
                 response = await handler(request)
             except idempotency.Replay as replay:
-                await run_in_threadpool(_rollback_keep_claim, request)
+                # The stored response belongs to the first request: keep its key.
+                await run_in_threadpool(functools.partial(_rollback, release_claim=False), request)
                 return _replayed(replay)
             except BaseException:
                 await run_in_threadpool(_rollback, request)
@@ -117,15 +119,6 @@ class TransactionalRoute(APIRoute):
             return response
 
         return run
-
-
-def _rollback_keep_claim(request: Request) -> None:
-    session: Session | None = getattr(request.state, _SESSION, None)
-    if session is not None:
-        try:
-            session.rollback()
-        finally:
-            session.close()
 
 
 def _replayed(replay: idempotency.Replay) -> Response:
