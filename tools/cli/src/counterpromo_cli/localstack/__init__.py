@@ -1,0 +1,4 @@
+"""The local stack behind ``counterpromo dev`` and ``counterpromo demo``.
+
+Needs the ``local`` extra (embedded PostgreSQL, moto, the API and the worker).
+"""
