@@ -228,6 +228,7 @@ CASES: list[tuple[str, str, str, UseCase]] = [
     ("get_upload", "uploads", "upload", lambda s, a, w: uploads.get_upload(s, a, w.upload)),
     ("request_parse", "uploads", "upload", lambda s, a, w: uploads.request_parse(s, a, w.upload)),
     ("get_asset", "assets", "asset", lambda s, a, w: assets.get_asset(s, a, w.asset)),
+    ("list_assets", "promos", "promo", lambda s, a, w: assets.list_assets(s, a, w.promo)),
 ]
 
 
@@ -268,4 +269,4 @@ def test_the_owner_can_reach_every_object(sessions: sessionmaker[Session], world
         assert assets.get_asset(s, world.owner, world.asset).id == world.asset
         assert [k.id for k in api_keys.list_api_keys(s, world.owner)] == [world.api_key]
         assert promos.list_promos(s, world.intruder).items[0].title == "Theirs"
-        assert assets.list_assets(s, world.intruder, world.promo) == []
+        assert [a.id for a in assets.list_assets(s, world.owner, world.promo)] == [world.asset]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from counterpromo_core.db.models import ASSET_KINDS, Asset, Job
+from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, Promo
 from counterpromo_core.errors import Conflict, ValidationFailed
 from counterpromo_core.lookup import get_owned
 
@@ -62,6 +62,8 @@ def record_asset(
 
 
 def list_assets(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> list[Asset]:
+    """The promo's assets, oldest first; ``NotFound`` when the promo is not the account's."""
+    get_owned(session, Promo, account_id, promo_id, "promo")
     return list(
         session.scalars(
             select(Asset)
