@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from counterpromo_cli.testing import Cli
 from counterpromo_testing import free_port
 from counterpromo_testing.ports import port_in_use
 
@@ -166,6 +167,35 @@ def test_dev_serves_renders_stops_cleanly_and_reuses_data(dev: DevProcess, tmp_p
         )
         assert whoami.status_code == 200
         assert len(whoami.json()["items"]) == 2  # the sample promo and the one made above
+
+        demo = Cli().run(
+            "demo",
+            "--api-url",
+            f"http://127.0.0.1:{again.ports['api']}",
+            "--api-key",
+            new_key.group(),
+            "--output-dir",
+            str(tmp_path / "out"),
+        )
+        assert demo.exit_code == 0, demo.output
+        assert "12 items" in demo.stdout
+        pdf, png = sorted((tmp_path / "out").iterdir())
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert png.read_bytes().startswith(b"\x89PNG")
     finally:
         again.process.send_signal(signal.SIGINT)
         assert again.process.wait(60) == 0
+
+
+def test_demo_against_an_unreachable_api_is_one_line(tmp_path: Path) -> None:
+    line = Cli().error_line(
+        "demo",
+        "--api-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--api-key",
+        "cpk_000000000000_" + "x" * 43,
+        "--output-dir",
+        str(tmp_path),
+    )
+    assert "cannot reach the API" in line
+    assert list(tmp_path.iterdir()) == []

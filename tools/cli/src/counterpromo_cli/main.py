@@ -9,6 +9,7 @@ from counterpromo_cli.commands import (
     accounts,
     config,
     db,
+    demo,
     dev,
     dlq,
     jobs,
@@ -36,6 +37,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(stripe_admin.app, name="stripe")
 app.add_typer(ops.app, name="ops")
 app.command(name="dev")(dev.dev)
+app.command(name="demo")(demo.demo)
 
 
 def _show_version(value: bool) -> None:

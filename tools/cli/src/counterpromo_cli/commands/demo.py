@@ -1,0 +1,108 @@
+"""``counterpromo demo``: a sample CSV to a print-ready PDF and PNG, end to end."""
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from counterpromo_cli.demo_client import DemoClient, DemoError, DemoResult
+from counterpromo_cli.errors import fail
+from counterpromo_cli.output import console, err_console
+
+SAMPLE_NAME = "sample-products.csv"
+
+
+def run_demo(client: DemoClient, folder: Path, sample: bytes) -> DemoResult:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        step = progress.add_task("creating a promo")
+        promo_id = client.create_promo("Counter Promo demo: spring trade deals")
+        progress.update(step, description="uploading the sample CSV")
+        parse_job = client.upload_csv(promo_id, SAMPLE_NAME, sample)
+        client.wait_for_job(
+            parse_job, lambda s: progress.update(step, description=f"parsing the CSV ({s})")
+        )
+        items = client.item_count(promo_id)
+        progress.update(step, description="rendering")
+        render_job = client.request_render(promo_id)
+        client.wait_for_job(
+            render_job, lambda s: progress.update(step, description=f"rendering ({s})")
+        )
+        progress.update(step, description="downloading the PDF and PNG")
+        files = client.download_outputs(promo_id, folder)
+    return DemoResult(promo_id=promo_id, items=items, files=files)
+
+
+@contextlib.contextmanager
+def _own_stack(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """A local stack of this process on free ports; yields (API URL, API key)."""
+    from counterpromo_testing import free_port  # noqa: PLC0415
+
+    from counterpromo_cli.localstack.stack import LocalStack, StackOptions  # noqa: PLC0415
+
+    stack = LocalStack(
+        StackOptions(
+            api_port=free_port(),
+            postgres_port=free_port(),
+            aws_port=free_port(),
+            data_dir=data_dir,
+            database_url=os.environ.get("DATABASE_URL") or None,
+        )
+    )
+    with err_console.status("starting a local stack (PostgreSQL, moto, API, worker)..."):
+        # Ctrl-C stays a KeyboardInterrupt here: start() and the finally below clean up.
+        stack.start(threading.Event())
+    try:
+        assert stack.demo is not None  # noqa: S101 - set by start()
+        yield stack.api_url, stack.demo.api_key
+    finally:
+        with err_console.status("stopping the local stack..."):
+            stack.stop()
+
+
+def demo(
+    api_url: Annotated[
+        str, typer.Option(help="A running API (see `counterpromo dev`).")
+    ] = "http://127.0.0.1:3000",
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COUNTERPROMO_API_KEY",
+            help="Key for --api-url; without one, a local stack is started just for the demo.",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="Data folder of the stack started without --api-key.")
+    ] = Path(".local/demo"),
+    output_dir: Annotated[Path, typer.Option(help="Where the PDF and PNG are written.")] = Path(),
+) -> None:
+    """Upload the shipped sample CSV, render it and download the PDF and PNG."""
+    from counterpromo_cli.localstack.sample import sample_csv_bytes  # noqa: PLC0415
+
+    sample = sample_csv_bytes()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if api_key is None:
+            try:
+                api_url, api_key = stack.enter_context(_own_stack(data_dir))
+            except Exception as exc:  # noqa: BLE001 - any start failure is one line
+                raise fail(f"cannot start a local stack: {exc}") from None
+        client = DemoClient(api_url, api_key)
+        stack.callback(client.close)
+        try:
+            result = run_demo(client, output_dir, sample)
+        except DemoError as exc:
+            raise fail(str(exc)) from None
+    console.print(f"promo {result.promo_id}: {result.items} items from {SAMPLE_NAME}")
+    for path in result.files:
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
