@@ -6,9 +6,12 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+import pytest
 from counterpromo_core import api_keys
 from counterpromo_core.db.models import ApiKey
+from counterpromo_core.errors import PermissionDenied
 from counterpromo_core.ports import ManualClock
+from counterpromo_core.roles import Actor, Role
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -96,3 +99,30 @@ def test_list_keys_of_the_account(session: Session, new_account: NewAccount) -> 
     ]
     api_keys.create_api_key(session, new_account(), name="other", role="member")
     assert [k.name for k in api_keys.list_api_keys(session, account_id)] == names
+
+
+@pytest.mark.parametrize(
+    ("creator", "refused", "allowed"),
+    [("admin", ["owner"], ["admin", "member"]), ("member", ["owner", "admin"], ["member"])],
+)
+def test_a_key_cannot_exceed_its_creators_role(
+    session: Session,
+    new_account: NewAccount,
+    creator: Role,
+    refused: list[Role],
+    allowed: list[Role],
+) -> None:
+    account_id = new_account()
+    actor = Actor(account_id=account_id, role=creator, member_id=None, api_key_id=None)
+    for role in refused:
+        with pytest.raises(PermissionDenied) as caught:
+            api_keys.create_api_key(session, account_id, name="up", role=role, actor=actor)
+        assert caught.value.required_role == role
+    assert api_keys.list_api_keys(session, account_id) == []
+    for role in allowed:
+        created = api_keys.create_api_key(session, account_id, name="ok", role=role, actor=actor)
+        assert created.api_key.role == role
+    # An operator (no actor) is not restricted.
+    assert api_keys.create_api_key(session, account_id, name="op", role="owner").api_key.role == (
+        "owner"
+    )

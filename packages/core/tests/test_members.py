@@ -10,7 +10,7 @@ from counterpromo_core import accounts, api_keys, members
 from counterpromo_core.db.models import AuditEvent
 from counterpromo_core.errors import Conflict, LimitExceeded, PermissionDenied, ValidationFailed
 from counterpromo_core.ports import ManualClock
-from counterpromo_core.roles import Actor, require_role
+from counterpromo_core.roles import Actor, Role, require_role
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -119,3 +119,69 @@ def test_removing_a_member_revokes_their_keys(
     assert api_keys.authenticate(session, key.plaintext, clock=clock) is not None
     members.remove_member(session, account_id, member.id)
     assert api_keys.authenticate(session, key.plaintext, clock=clock) is None
+
+
+def _actor(account_id: uuid.UUID, role: Role) -> Actor:
+    return Actor(account_id=account_id, role=role, member_id=None, api_key_id=None)
+
+
+def _roles(session: Session, account_id: uuid.UUID) -> dict[str, str]:
+    return {m.email: m.role for m in members.list_members(session, account_id)}
+
+
+def test_only_an_owner_may_add_an_owner(session: Session, new_account: NewAccount) -> None:
+    account_id = new_account("pro")
+    admin = _actor(account_id, "admin")
+    with pytest.raises(PermissionDenied) as caught:
+        members.add_member(session, account_id, email="b@acme.test", role="owner", actor=admin)
+    assert caught.value.required_role == "owner"
+    assert "b@acme.test" not in _roles(session, account_id)
+    members.add_member(session, account_id, email="a@acme.test", role="admin", actor=admin)
+    owner = _actor(account_id, "owner")
+    members.add_member(session, account_id, email="b@acme.test", role="owner", actor=owner)
+    members.add_member(session, account_id, email="c@acme.test", role="owner")  # operator
+    roles = _roles(session, account_id)
+    assert (roles["a@acme.test"], roles["b@acme.test"], roles["c@acme.test"]) == (
+        "admin",
+        "owner",
+        "owner",
+    )
+
+
+def test_only_an_owner_may_grant_or_take_the_owner_role(
+    session: Session, new_account: NewAccount
+) -> None:
+    account_id = new_account("pro")
+    owner_id = _owner(session, account_id)
+    staff = members.add_member(session, account_id, email="s@acme.test", role="member")
+    admin = _actor(account_id, "admin")
+    with pytest.raises(PermissionDenied):
+        members.change_role(session, account_id, staff.id, "owner", actor=admin)
+    second = members.add_member(session, account_id, email="o2@acme.test", role="owner")
+    with pytest.raises(PermissionDenied):  # demoting an owner, even with another owner left
+        members.change_role(session, account_id, second.id, "admin", actor=admin)
+    assert _roles(session, account_id)["s@acme.test"] == "member"
+    assert _roles(session, account_id)["o2@acme.test"] == "owner"
+    # An admin may still change roles that do not involve owner.
+    assert members.change_role(session, account_id, staff.id, "admin", actor=admin).role == "admin"
+    owner = _actor(account_id, "owner")
+    members.change_role(session, account_id, staff.id, "owner", actor=owner)
+    members.change_role(session, account_id, second.id, "member", actor=owner)
+    members.change_role(session, account_id, owner_id, "admin")  # operator
+    roles = _roles(session, account_id)
+    assert (roles["s@acme.test"], roles["o2@acme.test"]) == ("owner", "member")
+
+
+def test_only_an_owner_may_remove_an_owner(session: Session, new_account: NewAccount) -> None:
+    account_id = new_account("pro")
+    second = members.add_member(session, account_id, email="o2@acme.test", role="owner")
+    third = members.add_member(session, account_id, email="o3@acme.test", role="owner")
+    staff = members.add_member(session, account_id, email="s@acme.test", role="member")
+    admin = _actor(account_id, "admin")
+    with pytest.raises(PermissionDenied):
+        members.remove_member(session, account_id, second.id, actor=admin)
+    assert "o2@acme.test" in _roles(session, account_id)
+    members.remove_member(session, account_id, staff.id, actor=admin)
+    members.remove_member(session, account_id, second.id, actor=_actor(account_id, "owner"))
+    members.remove_member(session, account_id, third.id)  # operator
+    assert list(_roles(session, account_id).values()) == ["owner"]  # the first owner alone

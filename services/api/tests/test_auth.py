@@ -120,6 +120,32 @@ def test_admin_cannot_mint_an_owner_key(http: httpx.Client, tenant: Tenant) -> N
     assert created.headers["cache-control"] == "no-store"
 
 
+def test_admin_cannot_grant_change_or_remove_the_owner_role(
+    http: httpx.Client, sessions: sessionmaker[Session]
+) -> None:
+    tenant = make_tenant(sessions, plan="pro")
+    admin = {"Authorization": f"Bearer {tenant.key_with_role('admin')}"}
+    with sessions.begin() as session:
+        owner = members.add_member(session, tenant.account_id, email="o2@example.com", role="owner")
+        staff = members.add_member(session, tenant.account_id, email="s@example.com", role="member")
+    refused = [
+        http.post("/v1/members", json={"email": "o3@example.com", "role": "owner"}, headers=admin),
+        http.patch(f"/v1/members/{staff.id}", json={"role": "owner"}, headers=admin),
+        http.patch(f"/v1/members/{owner.id}", json={"role": "admin"}, headers=admin),
+        http.delete(f"/v1/members/{owner.id}", headers=admin),
+    ]
+    for response in refused:
+        assert response.status_code == 403, response.text
+        assert response.json()["required_role"] == "owner"
+    roles = {m["email"]: m["role"] for m in http.get("/v1/members", headers=admin).json()}
+    assert (roles["o2@example.com"], roles["s@example.com"]) == ("owner", "member")
+    assert "o3@example.com" not in roles
+    promoted = http.patch(f"/v1/members/{staff.id}", json={"role": "admin"}, headers=admin)
+    assert promoted.json()["role"] == "admin"
+    owned = http.patch(f"/v1/members/{staff.id}", json={"role": "owner"}, headers=tenant.headers)
+    assert owned.json()["role"] == "owner"
+
+
 def test_api_key_with_another_accounts_id_header_is_403(
     http: httpx.Client, tenant: Tenant, sessions: sessionmaker[Session]
 ) -> None:

@@ -20,10 +20,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import ApiKey, Member, utcnow
-from counterpromo_core.errors import ValidationFailed
+from counterpromo_core.errors import PermissionDenied, ValidationFailed
 from counterpromo_core.lookup import get_owned
 from counterpromo_core.ports import Clock
-from counterpromo_core.roles import Actor, Role, parse_role
+from counterpromo_core.roles import Actor, Role, has_role, parse_role
 
 KEY_PREFIX = "cpk_"
 _KEY = re.compile(r"^(cpk_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -49,12 +49,21 @@ def create_api_key(
     name: str,
     role: Role,
     member_id: uuid.UUID | None = None,
+    actor: Actor | None = None,
 ) -> CreatedApiKey:
-    """A new key; its plaintext is in the result and nowhere else, ever."""
+    """A new key; its plaintext is in the result and nowhere else, ever.
+
+    A key cannot exceed its creator's role: ``actor`` (``None`` for an operator,
+    who is not restricted) needs ``role`` or higher.
+    """
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 100:
         raise ValidationFailed.single("name", "must be 1 to 100 characters")
     parse_role(role)
+    if actor is not None and not has_role(actor, role):
+        raise PermissionDenied(
+            role, f"an API key cannot have a higher role than its creator's ({actor.role})"
+        )
     if member_id is not None:
         get_owned(session, Member, account_id, member_id, "member")
     prefix = KEY_PREFIX + secrets.token_hex(6)

@@ -10,9 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import ApiKey, BillingPlan, Member
-from counterpromo_core.errors import Conflict, LimitExceeded, ValidationFailed
+from counterpromo_core.errors import Conflict, LimitExceeded, PermissionDenied, ValidationFailed
 from counterpromo_core.lookup import get_owned, lock_account
-from counterpromo_core.roles import Role, parse_role
+from counterpromo_core.roles import Actor, Role, has_role, parse_role
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -22,6 +22,12 @@ def normalise_email(email: str) -> str:
     if len(cleaned) > 320 or not _EMAIL.match(cleaned):
         raise ValidationFailed.single("email", "not an email address")
     return cleaned
+
+
+def _require_owner_for_owner_role(actor: Actor | None) -> None:
+    """Only an owner may grant, change or remove the owner role (``None``: an operator)."""
+    if actor is not None and not has_role(actor, "owner"):
+        raise PermissionDenied("owner", "only an owner may grant, change or remove the owner role")
 
 
 def _count_members(session: Session, account_id: uuid.UUID, *, role: str | None = None) -> int:
@@ -38,10 +44,16 @@ def add_member(
     email: str,
     role: Role,
     external_subject: str | None = None,
+    actor: Actor | None = None,
 ) -> Member:
-    """Add a member; counts against the plan's ``max_seats`` (metric ``seats``)."""
+    """Add a member; counts against the plan's ``max_seats`` (metric ``seats``).
+
+    ``actor`` (``None`` for an operator) must be an owner to add an owner.
+    """
     cleaned = normalise_email(email)
     parse_role(role)
+    if role == "owner":
+        _require_owner_for_owner_role(actor)
     account = lock_account(session, account_id)
     plan = session.get(BillingPlan, account.plan_code)
     seats = plan.max_seats if plan is not None else None
@@ -85,12 +97,22 @@ def _ensure_another_owner(session: Session, account_id: uuid.UUID, member: Membe
 
 
 def change_role(
-    session: Session, account_id: uuid.UUID, member_id: uuid.UUID, role: Role
+    session: Session,
+    account_id: uuid.UUID,
+    member_id: uuid.UUID,
+    role: Role,
+    *,
+    actor: Actor | None = None,
 ) -> Member:
-    """Change a member's role; demoting the last owner is a ``Conflict``."""
+    """Change a member's role; demoting the last owner is a ``Conflict``.
+
+    ``actor`` (``None`` for an operator) must be an owner to make or unmake an owner.
+    """
     parse_role(role)
     lock_account(session, account_id)
     member = get_owned(session, Member, account_id, member_id, "member", for_update=True)
+    if "owner" in (role, member.role):
+        _require_owner_for_owner_role(actor)
     if role != "owner":
         _ensure_another_owner(session, account_id, member)
     member.role = role
@@ -98,10 +120,21 @@ def change_role(
     return member
 
 
-def remove_member(session: Session, account_id: uuid.UUID, member_id: uuid.UUID) -> None:
-    """Remove a member; removing the last owner is a ``Conflict``."""
+def remove_member(
+    session: Session,
+    account_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    actor: Actor | None = None,
+) -> None:
+    """Remove a member; removing the last owner is a ``Conflict``.
+
+    ``actor`` (``None`` for an operator) must be an owner to remove an owner.
+    """
     lock_account(session, account_id)
     member = get_owned(session, Member, account_id, member_id, "member", for_update=True)
+    if member.role == "owner":
+        _require_owner_for_owner_role(actor)
     _ensure_another_owner(session, account_id, member)
     # A removed member's keys stop working with them (the FK alone would only unlink them).
     session.execute(

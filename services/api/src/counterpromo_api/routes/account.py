@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from counterpromo_core import accounts, api_keys, members
-from counterpromo_core.roles import require_role
 from fastapi import Request, Response, status
 
 from counterpromo_api.auth import Admin, AnyMember, Db
@@ -40,14 +39,13 @@ def list_members(actor: AnyMember, session: Db) -> list[MemberOut]:
     responses=error_responses(402, 409),
 )
 def add_member(body: MemberCreate, actor: Admin, session: Db) -> MemberOut:
-    if body.role == "owner":
-        require_role(actor, "owner")
     member = members.add_member(
         session,
         actor.account_id,
         email=body.email,
         role=body.role,
         external_subject=body.external_subject,
+        actor=actor,
     )
     return MemberOut.model_validate(member)
 
@@ -61,11 +59,8 @@ def add_member(body: MemberCreate, actor: Admin, session: Db) -> MemberOut:
 def change_member_role(
     member_id: uuid.UUID, body: RoleChange, actor: Admin, session: Db
 ) -> MemberOut:
-    target = members.get_member(session, actor.account_id, member_id)
-    if "owner" in (body.role, target.role):
-        require_role(actor, "owner")
     return MemberOut.model_validate(
-        members.change_role(session, actor.account_id, member_id, body.role)
+        members.change_role(session, actor.account_id, member_id, body.role, actor=actor)
     )
 
 
@@ -77,10 +72,7 @@ def change_member_role(
     responses=error_responses(409),
 )
 def remove_member(member_id: uuid.UUID, actor: Admin, session: Db) -> Response:
-    target = members.get_member(session, actor.account_id, member_id)
-    if target.role == "owner":
-        require_role(actor, "owner")
-    members.remove_member(session, actor.account_id, member_id)
+    members.remove_member(session, actor.account_id, member_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -98,9 +90,13 @@ def list_api_keys(actor: Admin, session: Db) -> list[ApiKeyOut]:
 def create_api_key(
     body: ApiKeyCreate, actor: Admin, session: Db, request: Request, response: Response
 ) -> ApiKeyCreatedOut:
-    require_role(actor, body.role)
     created = api_keys.create_api_key(
-        session, actor.account_id, name=body.name, role=body.role, member_id=actor.member_id
+        session,
+        actor.account_id,
+        name=body.name,
+        role=body.role,
+        member_id=actor.member_id,
+        actor=actor,
     )
     response.headers["Cache-Control"] = "no-store"
     out = ApiKeyOut.model_validate(created.api_key)
