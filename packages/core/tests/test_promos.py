@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from counterpromo_core import promos
+from counterpromo_core import assets, promos
 from counterpromo_core.db.models import Promo, PromoItem
 from counterpromo_core.errors import (
     LimitExceeded,
@@ -24,7 +24,7 @@ from counterpromo_core.schemas import (
     PromoPatch,
 )
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 NewAccount = Callable[..., uuid.UUID]
@@ -313,3 +313,66 @@ def test_item_image_must_be_an_asset_of_the_account(
     with pytest.raises(ValidationFailed) as caught:
         _promo(session, account_id, clock, items=[{"name": "X", "image_asset_id": uuid.uuid4()}])
     assert caught.value.errors[0].field == "items[0].image_asset_id"
+
+
+def test_mark_ready_turns_a_draft_ready_once(
+    session: Session, new_account: NewAccount, clock: ManualClock
+) -> None:
+    account_id = new_account("pro")
+    promo = _promo(session, account_id, clock)
+    promos.mark_ready(session, account_id, promo.id)
+    ready = promos.get_promo(session, account_id, promo.id)
+    assert (ready.status, ready.version) == ("ready", 2)
+    promos.mark_ready(session, account_id, promo.id)  # already ready: nothing changes
+    assert promos.get_promo(session, account_id, promo.id).version == 2
+    archived = promos.archive_promo(session, account_id, _promo(session, account_id, clock).id)
+    promos.mark_ready(session, account_id, archived.id)
+    after = promos.get_promo(session, account_id, archived.id)
+    assert (after.status, after.version) == ("archived", archived.version)
+    with pytest.raises(NotFound):
+        promos.mark_ready(session, account_id, uuid.uuid4())
+
+
+def _record_output(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> None:
+    assets.record_asset(
+        session,
+        account_id=account_id,
+        promo_id=promo_id,
+        job_id=None,
+        branch_id=None,
+        kind="pdf",
+        bucket="assets",
+        key=f"{account_id}/{promo_id}/{uuid.uuid4()}/promo.pdf",
+        content_type="application/pdf",
+        size_bytes=1,
+        checksum_sha256="0" * 64,
+    )
+
+
+def test_mark_ready_does_not_wait_for_another_transaction_recording_assets(
+    sessions: sessionmaker[Session], new_account: NewAccount, clock: ManualClock
+) -> None:
+    """Two renders of one promo, each recording assets (a key-share lock on the promo) and
+    marking it ready: the first marks it ready while the second still holds its key-share
+    lock (a FOR UPDATE here would wait for it, and two of them would deadlock)."""
+    account_id = new_account("pro")
+    with sessions.begin() as s:
+        promo_id = _promo(s, account_id, clock).id
+    first, second = sessions(), sessions()
+    try:
+        first.begin()
+        second.begin()
+        first.execute(text("SET LOCAL lock_timeout = '3s'"))
+        _record_output(first, account_id, promo_id)
+        _record_output(second, account_id, promo_id)
+        promos.mark_ready(first, account_id, promo_id)  # a lock wait here would time out
+        first.commit()
+        promos.mark_ready(second, account_id, promo_id)  # sees "ready": no second bump
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    with sessions() as s:
+        promo = promos.get_promo(s, account_id, promo_id)
+        assert (promo.status, promo.version) == ("ready", 2)
+        assert len(assets.list_assets(s, account_id, promo_id)) == 2

@@ -122,6 +122,7 @@ CASES: list[tuple[str, str, str, UseCase]] = [
         lambda s, a, w: promos.duplicate_promo(s, a, w.promo, clock=CLOCK),
     ),
     ("archive_promo", "promos", "promo", lambda s, a, w: promos.archive_promo(s, a, w.promo)),
+    ("mark_ready", "promos", "promo", lambda s, a, w: promos.mark_ready(s, a, w.promo)),
     ("restore_promo", "promos", "promo", lambda s, a, w: promos.restore_promo(s, a, w.promo)),
     ("delete_promo", "promos", "promo", lambda s, a, w: promos.delete_promo(s, a, w.promo)),
     (

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from counterpromo_core.db.models import PROMO_STATUSES, Promo, PromoItem, utcnow
@@ -278,6 +278,29 @@ def delete_promo(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -
         raise NotFound("promo", promo_id)
 
 
+def mark_ready(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> None:
+    """A draft promo becomes ``ready`` (its outputs exist); any other status is left alone.
+
+    One conditional UPDATE and no lock taken beforehand: the row lock it takes
+    (``FOR NO KEY UPDATE``) does not conflict with the key-share locks that
+    inserting rows referencing the promo (assets) takes, so callers may record
+    assets before or after it without deadlocking one another. Concurrent calls
+    turn it ready (and bump ``version``) once. ``NotFound`` when the promo is not
+    the account's.
+    """
+    changed = session.scalar(
+        update(Promo)
+        .where(Promo.id == promo_id, Promo.account_id == account_id, Promo.status == "draft")
+        .values(status="ready", version=Promo.version + 1, updated_at=func.now())
+        .returning(Promo.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if changed is None:
+        owned = exists().where(Promo.id == promo_id, Promo.account_id == account_id)
+        if not session.scalar(select(owned)):
+            raise NotFound("promo", promo_id)
+
+
 def replace_items(
     session: Session,
     account_id: uuid.UUID,
@@ -388,6 +411,7 @@ __all__ = [
     "duplicate_promo",
     "get_promo",
     "list_promos",
+    "mark_ready",
     "merge_parsed_items",
     "reorder_items",
     "replace_items",

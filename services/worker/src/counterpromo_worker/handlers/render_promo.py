@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from counterpromo_core import assets, branches, brand, promos, usage
 from counterpromo_core.db.models import Branch, BrandKit, Promo
-from counterpromo_core.schemas import PromoPatch
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -121,14 +120,6 @@ def _render_input(
     )
 
 
-def _mark_ready(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> None:
-    """A draft promo becomes ``ready`` once it has outputs (an archived one stays archived)."""
-    if promos.get_promo(session, account_id, promo_id).status == "draft":
-        promos.update_promo(
-            session, account_id, promo_id, PromoPatch(status="ready"), expected_version=None
-        )
-
-
 def run(ctx: JobContext) -> None:
     job = RenderJob.model_validate(ctx.payload)
     with ctx.sessions() as session:
@@ -179,11 +170,11 @@ def run(ctx: JobContext) -> None:
         )
 
     def write(session: Session) -> dict[str, Any]:
-        # The promo's row lock comes first: recording an asset takes a key-share lock on
-        # it (foreign key), and taking FOR UPDATE after that deadlocks with a concurrent
-        # render of the same promo.
-        _mark_ready(session, ctx.account_id, snap.promo.id)
         recorded = [record_output(session, ctx, output) for output in outputs]
+        # A draft becomes ready (an archived promo stays archived). One conditional UPDATE
+        # whose row lock does not conflict with the key-share locks that recording assets
+        # takes, so concurrent renders of one promo cannot deadlock, whatever the order.
+        promos.mark_ready(session, ctx.account_id, snap.promo.id)
         return {
             "promo_version": snap.promo.version,
             "paper": job.paper,
