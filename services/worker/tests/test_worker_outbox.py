@@ -1,15 +1,20 @@
-"""The worker's outbox sweeper sends job messages that never reached SQS, once each."""
+"""The worker's outbox sweeper sends job messages that never reached SQS, once each, and
+prunes expired idempotency keys at most every 10 minutes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable
 
 import boto3
+import pytest
 from botocore.config import Config
 from counterpromo_core import work
-from counterpromo_core.db.models import Job, OutboxMessage
-from counterpromo_core.ports import SystemClock
+from counterpromo_core.db import create_db_engine, session_factory
+from counterpromo_core.db.models import IdempotencyKey, Job, OutboxMessage
+from counterpromo_core.ports import ManualClock, SystemClock
 from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
 from counterpromo_testing import free_port
@@ -86,3 +91,95 @@ def test_a_queue_outage_keeps_the_message_for_the_next_sweep(
     assert up.sweep_once() == 1
     assert up.sweep_once() == 0
     assert counts(config.jobs_queue_url) == (1, 0)
+
+
+def _idempotency_key(
+    sessions: sessionmaker[Session], account_id: uuid.UUID, created_at: dt.datetime
+) -> str:
+    name = f"key-{uuid.uuid4()}"
+    with sessions.begin() as session:
+        session.add(
+            IdempotencyKey(
+                id=uuid.uuid4(),
+                account_id=account_id,
+                key=name,
+                request_hash="0" * 64,
+                response_status=202,
+                response_body={"body": {}, "location": None},
+                created_at=created_at,
+            )
+        )
+    return name
+
+
+def _key_names(sessions: sessionmaker[Session], account_id: uuid.UUID) -> set[str]:
+    with sessions() as session:
+        return set(
+            session.scalars(
+                select(IdempotencyKey.key).where(IdempotencyKey.account_id == account_id)
+            )
+        )
+
+
+def test_the_sweeper_prunes_expired_idempotency_keys_at_most_every_ten_minutes(
+    *,
+    sessions: sessionmaker[Session],
+    make_account: Callable[..., uuid.UUID],
+    queue: JobQueue,
+) -> None:
+    account_id = make_account()
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    _idempotency_key(sessions, account_id, clock.now() - dt.timedelta(hours=25))
+    fresh = _idempotency_key(sessions, account_id, clock.now() - dt.timedelta(hours=23))
+    sweeper = OutboxSweeper(sessions=sessions, queue=queue, clock=clock, interval_seconds=1)
+
+    sweeper.sweep_once()  # the first sweep prunes
+    assert _key_names(sessions, account_id) == {fresh}
+
+    later = _idempotency_key(sessions, account_id, clock.now() - dt.timedelta(hours=25))
+    clock.advance(dt.timedelta(minutes=9, seconds=59))
+    sweeper.sweep_once()
+    assert _key_names(sessions, account_id) == {fresh, later}  # not due yet
+    clock.advance(dt.timedelta(seconds=1))
+    sweeper.sweep_once()
+    assert _key_names(sessions, account_id) == {fresh}
+
+
+def test_a_database_outage_while_pruning_is_logged_and_never_stops_the_sweeper(
+    *, queue: JobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_db_engine(
+        f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none", connect_timeout=1
+    )
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    sweeper = OutboxSweeper(
+        sessions=session_factory(engine), queue=queue, clock=clock, interval_seconds=1
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="counterpromo_worker.outbox"):
+            assert sweeper.sweep_once() == 0
+            assert sweeper.prune_if_due() is None  # tried a moment ago: not due
+            clock.advance(dt.timedelta(minutes=10))
+            assert sweeper.prune_if_due() is None  # due, tried again, failed again
+    finally:
+        engine.dispose()
+    failures = [r for r in caplog.records if "pruning failed" in r.getMessage()]
+    assert len(failures) == 2
+    assert "OperationalError" in failures[0].getMessage()
+
+
+def test_the_running_worker_prunes_expired_idempotency_keys(
+    *,
+    sessions: sessionmaker[Session],
+    make_account: Callable[..., uuid.UUID],
+    start_worker: Callable[..., object],
+    wait_until: Callable[..., object],
+) -> None:
+    account_id = make_account()
+    now = dt.datetime.now(dt.UTC)
+    _idempotency_key(sessions, account_id, now - dt.timedelta(days=2))
+    fresh = _idempotency_key(sessions, account_id, now)
+
+    start_worker(outbox_interval_seconds=0.2)
+
+    wait_until(lambda: _key_names(sessions, account_id) == {fresh}, what="the expired key pruned")

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from counterpromo_core.db.models import IdempotencyKey
+from counterpromo_core.idempotency import KEY_RETENTION
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from counterpromo_api.problems import ApiProblem
 
-TTL = dt.timedelta(hours=24)
+TTL = KEY_RETENTION  # 24 h, defined once in core (which also prunes expired keys)
 # A claim with no response after this long belongs to a request that died mid-way.
 ABANDONED_AFTER = dt.timedelta(minutes=5)
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
