@@ -46,19 +46,9 @@ def run_demo(client: DemoClient, folder: Path, sample: bytes) -> DemoResult:
 @contextlib.contextmanager
 def _own_stack(data_dir: Path) -> Iterator[tuple[str, str]]:
     """A local stack of this process on free ports; yields (API URL, API key)."""
-    from counterpromo_testing import free_port  # noqa: PLC0415
-
     from counterpromo_cli.localstack.stack import LocalStack, StackOptions  # noqa: PLC0415
 
-    stack = LocalStack(
-        StackOptions(
-            api_port=free_port(),
-            postgres_port=free_port(),
-            aws_port=free_port(),
-            data_dir=data_dir,
-            database_url=os.environ.get("DATABASE_URL") or None,
-        )
-    )
+    stack = LocalStack(StackOptions.on_free_ports(data_dir, os.environ.get("DATABASE_URL") or None))
     with err_console.status("starting a local stack (PostgreSQL, moto, API, worker)..."):
         # Ctrl-C stays a KeyboardInterrupt here: start() and the finally below clean up.
         stack.start(threading.Event())

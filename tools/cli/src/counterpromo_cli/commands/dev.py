@@ -59,10 +59,9 @@ def dev(
     DATABASE_URL is set.
     """
     try:
-        from counterpromo_testing.postgres import PostgresStartError  # noqa: PLC0415
-
         from counterpromo_cli.localstack.stack import (  # noqa: PLC0415
             LocalStack,
+            PostgresStartError,
             StackError,
             StackOptions,
         )

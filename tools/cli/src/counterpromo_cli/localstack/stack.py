@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 from counterpromo_core.db import create_db_engine, migrate, session_factory
 from counterpromo_storage.provision import ProvisionedEnv
-from counterpromo_testing.ports import port_in_use
+from counterpromo_testing.ports import free_port, port_in_use
+from counterpromo_testing.postgres import PostgresStartError
 
 from counterpromo_cli.localstack.aws import start_aws
 from counterpromo_cli.localstack.demo_data import DemoAccount, ensure_demo_account
@@ -23,6 +24,8 @@ from counterpromo_cli.localstack.postgres import LocalDatabase, start_database
 from counterpromo_cli.localstack.processes import Child, console_script
 
 READY_TIMEOUT = 90.0
+
+__all__ = ["LocalStack", "PostgresStartError", "StackError", "StackOptions"]
 
 
 class StackError(Exception):
@@ -37,6 +40,16 @@ class StackOptions:
     data_dir: Path = Path(".local")
     reset: bool = False
     database_url: str | None = None
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, database_url: str | None) -> StackOptions:
+        return cls(
+            api_port=free_port(),
+            postgres_port=free_port(),
+            aws_port=free_port(),
+            data_dir=data_dir,
+            database_url=database_url,
+        )
 
 
 @dataclass
