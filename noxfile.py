@@ -1,4 +1,5 @@
-"""Project automation. ``uv run nox`` runs lint, typecheck and tests.
+"""Project automation. ``uv run nox`` runs lint, typecheck, every member's tests, the deploy
+checks and the system tests; ``uv run nox -s bench`` prints the benchmarks.
 
 Each member's tests run in an environment that holds only that member's own
 dependencies (``uv sync --package NAME --locked --exact``), so a member that
@@ -50,11 +51,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every member's src and tests."""
-    _sync(session, "--all-packages")
+    """mypy --strict over every member's src and tests, the deploy tools and the system tests."""
+    _sync(session, "--all-packages", "--group", "system")
     for path in MEMBERS.values():
         targets = [f"{path}/src", *([f"{path}/tests"] if (ROOT / path / "tests").exists() else [])]
         session.run("mypy", *targets)
+    session.run("mypy", "deploy/render_template.py", "deploy/check_deploy.py", "deploy/tests")
+    session.run("mypy", "tests/system")
     session.run("mypy", "noxfile.py")
 
 
@@ -86,9 +89,6 @@ def system(session: nox.Session) -> None:
     """System tests: 2 API processes and 2 workers on one PostgreSQL, moto and the fake
     Stripe, with faults (kill -9, SIGTERM, database and AWS outages), a webhook storm and load."""
     _sync(session, "--only-group", "system", "--compile-bytecode")
-    if not session.posargs:
-        # The typecheck session covers the members; the system tests are checked here.
-        session.run("mypy", "tests/system")
     session.run("pytest", "tests/system", *session.posargs)
 
 
