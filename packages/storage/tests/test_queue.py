@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from counterpromo_storage.clients import sqs_client
 from counterpromo_storage.provision import ProvisionedEnv
 from counterpromo_storage.queue import (
@@ -184,6 +186,98 @@ def test_redrive_stops_at_max_messages(queue: JobQueue, provisioned_aws: Provisi
         sqs.send_message(QueueUrl=provisioned_aws.jobs_dlq_url, MessageBody=str(n))
     assert queue.dlq_redrive(max_messages=3, wait_seconds=0).moved == 3
     assert len(_drain(queue)) == 3
+
+
+def _dead_letters(provisioned_aws: ProvisionedEnv, n: int) -> list[dict[str, Any]]:
+    """``n`` job messages put straight into the DLQ (with an attribute to keep)."""
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    bodies = [_body(n=n) for n in range(n)]
+    for body in bodies:
+        sqs.send_message(
+            QueueUrl=provisioned_aws.jobs_dlq_url,
+            MessageBody=json.dumps(body),
+            MessageAttributes={"origin": {"DataType": "String", "StringValue": body["job_id"]}},
+        )
+    return bodies
+
+
+def test_redrive_one_moves_only_the_chosen_message_with_its_origin(
+    queue: JobQueue, provisioned_aws: ProvisionedEnv
+) -> None:
+    bodies = _dead_letters(provisioned_aws, 14)
+    dead = {str(m.body.job_id): m for m in queue.dlq_peek(max_messages=20) if m.body}
+    chosen = dead[bodies[12]["job_id"]]
+
+    moved = queue.dlq_redrive_one(chosen.message_id)
+
+    assert moved is not None
+    assert not moved.already_moved
+    assert moved.message.message_id == chosen.message_id
+    [back] = _drain(queue)
+    assert back.raw_body == chosen.raw_body  # the body unchanged, not re-serialised
+    assert back.attributes == {"origin": bodies[12]["job_id"], REDRIVEN_FROM: chosen.message_id}
+    # the others are all still there, and visible at once
+    left = queue.dlq_peek(max_messages=20)
+    others = {m.message_id for m in dead.values()} - {chosen.message_id}
+    assert {m.message_id for m in left} == others
+    assert len(left) == 13
+
+
+def test_redrive_one_finds_a_message_by_its_job_id(
+    queue: JobQueue, provisioned_aws: ProvisionedEnv
+) -> None:
+    bodies = _dead_letters(provisioned_aws, 3)
+    moved = queue.dlq_redrive_one(bodies[1]["job_id"])
+    assert moved is not None
+    assert moved.message.body is not None
+    assert str(moved.message.body.job_id) == bodies[1]["job_id"]
+    assert [str(m.body.job_id) for m in _drain(queue) if m.body] == [bodies[1]["job_id"]]
+    assert len(queue.dlq_peek()) == 2
+
+
+def test_redrive_one_of_an_absent_id_changes_nothing(
+    queue: JobQueue, provisioned_aws: ProvisionedEnv
+) -> None:
+    _dead_letters(provisioned_aws, 12)
+    assert queue.dlq_redrive_one(str(uuid.uuid4())) is None
+    assert queue.dlq_find("nope") is None
+    assert len(queue.dlq_peek(max_messages=20)) == 12  # every one handed back visible
+    assert _drain(queue) == []
+
+
+def test_redrive_one_does_not_resend_what_an_earlier_call_sent(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    [body] = _dead_letters(provisioned_aws, 1)
+    plain = JobQueue(sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url)
+    [dead] = plain.dlq_peek()
+    # An earlier redrive sent this message back but failed to delete it from the DLQ.
+    queue = JobQueue(
+        sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url, ledger={dead.message_id}
+    )
+    moved = queue.dlq_redrive_one(body["job_id"])
+    assert moved is not None
+    assert moved.already_moved
+    assert queue.dlq_peek() == []
+    assert _drain(queue) == []
+
+
+def test_redrive_one_that_cannot_send_leaves_the_message_visible(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    [body] = _dead_letters(provisioned_aws, 1)
+    missing_queue = provisioned_aws.jobs_queue_url + "-gone"
+    broken = JobQueue(sqs, missing_queue, provisioned_aws.jobs_dlq_url)
+    with pytest.raises(ClientError):
+        broken.dlq_redrive_one(body["job_id"])
+    found = broken.dlq_find(body["job_id"], hold_seconds=60)
+    assert found is not None  # visible at once, not hidden for the hold
+    assert found.receive_count == 2
+    assert found.body is not None
+    assert str(found.body.job_id) == body["job_id"]
+    assert len(broken.dlq_peek()) == 1
 
 
 def test_purge_empties_the_dlq(queue: JobQueue, provisioned_aws: ProvisionedEnv) -> None:

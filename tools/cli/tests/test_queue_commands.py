@@ -11,7 +11,7 @@ from counterpromo_core import accounts, jobs
 from counterpromo_core.db.models import Job, OutboxMessage
 from counterpromo_storage.clients import sqs_client
 from counterpromo_storage.provision import ProvisionedEnv
-from counterpromo_storage.queue import JobQueue
+from counterpromo_storage.queue import REDRIVEN_FROM, JobQueue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,7 +84,12 @@ def test_dlq_list_show_redrive_one_and_all(
 
     one = cli.run("dlq", "redrive", str(dead[0].id), "--env", "test")
     assert one.exit_code == 0, one.output
-    assert _drain(queue) == [str(dead[0].id)]
+    assert f"(job {dead[0].id}) moved back" in one.stdout
+    [back] = queue.receive(wait_seconds=0)
+    assert back.attributes[REDRIVEN_FROM] == shown["message_id"]  # the library's redrive marker
+    queue.delete(back.receipt_handle)
+    gone = shown["message_id"]
+    assert gone in cli.error_line("dlq", "show", gone, "--env", "test")  # no longer in the DLQ
 
     everything = cli.run("dlq", "redrive", "--all", "--env", "test")
     assert everything.exit_code == 0, everything.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +59,12 @@ class RedriveResult:
     moved: int  # sent back to the main queue and deleted from the DLQ
     already_moved: int  # sent by an earlier run but still in the DLQ: deleted, not re-sent
     failed: int  # could not be sent; left in the DLQ for the next run
+
+
+@dataclass(frozen=True)
+class RedrivenMessage:
+    message: ReceivedMessage  # the DLQ message, as it was in the DLQ
+    already_moved: bool  # an earlier call sent it back but did not delete it: only deleted now
 
 
 class RedriveLedger(Protocol):
@@ -114,6 +120,25 @@ def _copy_attribute(value: MessageAttributeValueOutputTypeDef) -> MessageAttribu
     if "BinaryValue" in value:
         copy["BinaryValue"] = value["BinaryValue"]
     return copy
+
+
+def _redrive_entry(index: int, message: MessageTypeDef) -> SendMessageBatchRequestEntryTypeDef:
+    """A DLQ message's copy for the main queue: same body and attributes, plus its origin."""
+    attributes = {
+        name: _copy_attribute(value)
+        for name, value in message.get("MessageAttributes", {}).items()
+        if name != REDRIVEN_FROM
+    }
+    attributes[REDRIVEN_FROM] = {"DataType": "String", "StringValue": message["MessageId"]}
+    return {"Id": str(index), "MessageBody": message["Body"], "MessageAttributes": attributes}
+
+
+def _matches(message: MessageTypeDef, wanted: str) -> bool:
+    """Is ``wanted`` this message's id, or the job id in its (valid) body?"""
+    if message["MessageId"] == wanted:
+        return True
+    body = parse_message(message).body
+    return body is not None and str(body.job_id) == wanted
 
 
 def _serialize(body: Mapping[str, Any] | JobEnvelope) -> tuple[str, str]:
@@ -212,16 +237,53 @@ class JobQueue:
 
     def dlq_peek(self, max_messages: int = 10, *, hold_seconds: int = 30) -> list[ReceivedMessage]:
         """Up to ``max_messages`` DLQ messages, each once, handed back visible afterwards."""
-        dlq = self._require_dlq()
-        seen: dict[str, ReceivedMessage] = {}
-        while len(seen) < max_messages:
-            batch = self._receive(dlq, min(SQS_BATCH, max_messages - len(seen)), 0, hold_seconds)
-            fresh = [m for m in batch if m.message_id not in seen]
-            if not fresh:
+        held: list[MessageTypeDef] = []
+        for batch in self._dlq_batches(hold_seconds):
+            held.extend(batch)
+            if len(held) >= max_messages:
                 break
-            seen.update((m.message_id, m) for m in fresh)
-        self._release(dlq, seen.values())
-        return list(seen.values())
+        self._release(self._require_dlq(), held)
+        return [parse_message(m) for m in held[:max_messages]]
+
+    def dlq_find(self, wanted: str, *, hold_seconds: int = 30) -> ReceivedMessage | None:
+        """The DLQ message whose message id, or body's job id, is ``wanted`` (left in the DLQ).
+
+        SQS cannot fetch a message by id: the DLQ is received in batches (each message
+        hidden for ``hold_seconds`` at most) until it is found, then all are handed back.
+        """
+        found = self._dlq_take(wanted, hold_seconds)
+        if found is None:
+            return None
+        self._release(self._require_dlq(), [found])
+        return parse_message(found)
+
+    def dlq_redrive_one(self, wanted: str, *, hold_seconds: int = 30) -> RedrivenMessage | None:
+        """Move one DLQ message (by message id or job id) back to the main queue; None if absent.
+
+        The same rules as ``dlq_redrive``: the body and attributes are kept, the copy carries
+        ``counterpromo-redriven-from``, and a message this queue object already sent back
+        (its delete failed) is deleted without being sent again. A failed send leaves the
+        message visible in the DLQ and raises the boto3 error.
+        """
+        found = self._dlq_take(wanted, hold_seconds)
+        if found is None:
+            return None
+        dlq = self._require_dlq()
+        already = found["MessageId"] in self._ledger
+        if not already:
+            entry = _redrive_entry(0, found)
+            try:
+                self._sqs.send_message(
+                    QueueUrl=self.queue_url,
+                    MessageBody=entry["MessageBody"],
+                    MessageAttributes=entry["MessageAttributes"],
+                )
+            except (ClientError, BotoCoreError):
+                self._release(dlq, [found])
+                raise
+            self._ledger.add(found["MessageId"])
+        self._sqs.delete_message(QueueUrl=dlq, ReceiptHandle=found["ReceiptHandle"])
+        return RedrivenMessage(message=parse_message(found), already_moved=already)
 
     def dlq_redrive(
         self,
@@ -253,7 +315,7 @@ class JobQueue:
             failed += len(unsent)
             self._delete_batch(dlq, [*done, *sent])
             if unsent:
-                self._release(dlq, [parse_message(m) for m in unsent])
+                self._release(dlq, unsent)
                 break
         return RedriveResult(moved=moved, already_moved=already, failed=failed)
 
@@ -300,17 +362,7 @@ class JobQueue:
         """Send copies of DLQ messages (body unchanged) to the main queue: (sent, not sent)."""
         if not messages:
             return [], []
-        entries: list[SendMessageBatchRequestEntryTypeDef] = []
-        for index, message in enumerate(messages):
-            attributes = {
-                name: _copy_attribute(value)
-                for name, value in message.get("MessageAttributes", {}).items()
-                if name != REDRIVEN_FROM
-            }
-            attributes[REDRIVEN_FROM] = {"DataType": "String", "StringValue": message["MessageId"]}
-            entries.append(
-                {"Id": str(index), "MessageBody": message["Body"], "MessageAttributes": attributes}
-            )
+        entries = [_redrive_entry(index, message) for index, message in enumerate(messages)]
         try:
             response = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         except (ClientError, BotoCoreError):
@@ -320,6 +372,36 @@ class JobQueue:
             [m for i, m in enumerate(messages) if i in ok],
             [m for i, m in enumerate(messages) if i not in ok],
         )
+
+    def _dlq_batches(self, hold_seconds: int) -> Iterator[list[MessageTypeDef]]:
+        """The DLQ's messages in received batches, each message once, hidden ``hold_seconds``.
+
+        Ends when a receive brings nothing new. The caller releases what it does not consume.
+        """
+        dlq = self._require_dlq()
+        seen: set[str] = set()
+        while True:
+            batch = self._raw_receive(dlq, SQS_BATCH, 0, hold_seconds)
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                return
+            seen.update(m["MessageId"] for m in fresh)
+            yield fresh
+
+    def _dlq_take(self, wanted: str, hold_seconds: int) -> MessageTypeDef | None:
+        """The DLQ message matching ``wanted``, received and still hidden; the rest released."""
+        found: MessageTypeDef | None = None
+        others: list[MessageTypeDef] = []
+        for batch in self._dlq_batches(hold_seconds):
+            for message in batch:
+                if found is None and _matches(message, wanted):
+                    found = message
+                else:
+                    others.append(message)
+            if found is not None:
+                break
+        self._release(self._require_dlq(), others)
+        return found
 
     def _delete_batch(self, url: str, messages: list[MessageTypeDef]) -> None:
         if messages:
@@ -331,9 +413,9 @@ class JobQueue:
                 ],
             )
 
-    def _release(self, url: str, messages: Iterable[ReceivedMessage]) -> None:
+    def _release(self, url: str, messages: Iterable[MessageTypeDef]) -> None:
         """Make received messages visible again at once."""
-        handles = [m.receipt_handle for m in messages]
+        handles = [m["ReceiptHandle"] for m in messages]
         for start in range(0, len(handles), SQS_BATCH):
             self._sqs.change_message_visibility_batch(
                 QueueUrl=url,

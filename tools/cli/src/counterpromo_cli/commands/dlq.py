@@ -8,7 +8,6 @@ from counterpromo_core import jobs
 from counterpromo_storage.queue import ReceivedMessage
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from counterpromo_cli import dlq_pick
 from counterpromo_cli.database import transaction
 from counterpromo_cli.environment import aws_errors
 from counterpromo_cli.errors import fail
@@ -71,17 +70,13 @@ def show(
     """Show one dead letter (found by message id or job id) with its raw body."""
     target = env_queue(env)
     with aws_errors():
-        found = [
-            m
-            for m in target.queue.dlq_peek(max_messages=PEEK_LIMIT)
-            if message in (m.message_id, str(m.body.job_id) if m.body else None)
-        ]
-    if not found:
+        found = target.queue.dlq_find(message)
+    if found is None:
         raise fail(f"no message {message} in the dead-letter queue")
     if json_output:
-        print_json(message_json(found[0]))
+        print_json(message_json(found))
         return
-    for key, value in message_json(found[0]).items():
+    for key, value in message_json(found).items():
         console.print(f"{key}: {value}", highlight=False, soft_wrap=True)
 
 
@@ -112,19 +107,13 @@ def _redrive_all(env: str | None) -> None:
 
 def _redrive_one(env: str | None, wanted: str) -> None:
     target = env_queue(env)
-    dlq_url = target.config.jobs_dlq_url
     with aws_errors():
-        message = dlq_pick.take(target.sqs, dlq_url, wanted)
-        if message is None:
-            raise fail(f"no message {wanted} in the dead-letter queue")
-        if message.body is None:
-            target.sqs.change_message_visibility(
-                QueueUrl=dlq_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
-            )
-            raise fail(f"message {message.message_id} is not a job message: {message.error}")
-        target.queue.send(message.body)
-        target.sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message.receipt_handle)
-    console.print(f"message {message.message_id} (job {message.body.job_id}) moved back")
+        redriven = target.queue.dlq_redrive_one(wanted)
+    if redriven is None:
+        raise fail(f"no message {wanted} in the dead-letter queue")
+    message = redriven.message
+    what = f"job {message.body.job_id}" if message.body else f"not a job message: {message.error}"
+    console.print(f"message {message.message_id} ({what}) moved back", highlight=False)
 
 
 @app.command()
