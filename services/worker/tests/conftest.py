@@ -23,6 +23,7 @@ from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
 from counterpromo_worker.handlers import default_registry
 from counterpromo_worker.runtime.assembly import Worker, build_worker
+from counterpromo_worker.runtime.metrics import JobMetrics
 from counterpromo_worker.runtime.processor import Backoff
 from counterpromo_worker.runtime.registry import HandlerRegistry
 from counterpromo_worker.settings import WorkerSettings
@@ -156,11 +157,16 @@ def start_worker(config: AppConfig) -> Iterator[Callable[..., Worker]]:
         registry: HandlerRegistry | None = None,
         *,
         backoff: Backoff = no_backoff,
+        metrics: JobMetrics | None = None,
         **settings: Any,
     ) -> Worker:
         options = {"concurrency": 2, "wait_seconds": 1, "grace_seconds": 10} | settings
         worker = build_worker(
-            config, WorkerSettings(**options), registry or default_registry(), backoff=backoff
+            config,
+            WorkerSettings(**options),
+            registry or default_registry(),
+            backoff=backoff,
+            metrics=metrics,
         )
         thread = threading.Thread(target=worker.run, name="test-worker", daemon=True)
         thread.start()

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from counterpromo_worker.liveness import LivenessFile
 from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
 from counterpromo_worker.runtime.context import WorkerServices
+from counterpromo_worker.runtime.metrics import JobMetrics, cloudwatch_job_metrics
 from counterpromo_worker.runtime.outbox_sweeper import OutboxSweeper
 from counterpromo_worker.runtime.processor import Backoff, MessageProcessor, RetryPolicy
 from counterpromo_worker.runtime.registry import HandlerRegistry
@@ -46,7 +47,9 @@ def build_worker(
     *,
     backoff: Backoff = backoff_visibility,
     clock: Clock | None = None,
+    metrics: JobMetrics | None = None,
 ) -> Worker:
+    """The worker for ``config``; ``metrics`` defaults to CloudWatch at the config's endpoint."""
     clients = aws_clients(config)
     queue = JobQueue(clients.sqs, config.jobs_queue_url, config.jobs_dlq_url)
     # One connection per job slot, plus one for settling and one for the outbox sweeper.
@@ -65,6 +68,7 @@ def build_worker(
         services=services,
         retry=RetryPolicy(max_receive_count(clients.sqs, config.jobs_queue_url), backoff),
         visibility_seconds=settings.visibility_seconds,
+        metrics=metrics or cloudwatch_job_metrics(config),
     )
     consumer = Consumer(
         queue=queue,

@@ -15,6 +15,7 @@ from counterpromo_storage.queue import Heartbeat, JobEnvelope, JobQueue, Receive
 
 from counterpromo_worker.runtime.context import JobContext, WorkerServices, lock_running_job
 from counterpromo_worker.runtime.errors import JobAlreadyFinished, permanent_reason
+from counterpromo_worker.runtime.metrics import JobMetrics
 from counterpromo_worker.runtime.registry import HandlerRegistry, HandlerSpec
 
 log = logging.getLogger("counterpromo_worker.jobs")
@@ -66,12 +67,14 @@ class MessageProcessor:
         services: WorkerServices,
         retry: RetryPolicy,
         visibility_seconds: int,
+        metrics: JobMetrics | None = None,
     ) -> None:
         self.queue = queue
         self.registry = registry
         self.services = services
         self.retry = retry
         self.visibility_seconds = visibility_seconds
+        self.metrics = metrics
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
 
@@ -169,6 +172,7 @@ class MessageProcessor:
         if reason is not None:
             if self._record_failure(ctx, spec, reason, dead=False):
                 self._delete(message, running)
+                self._count_failed(ctx)
                 return Outcome.FAILED, reason
             self._delete(message, running)
             return Outcome.DUPLICATE, reason
@@ -181,9 +185,11 @@ class MessageProcessor:
         reason = _describe(failure)
         if self.retry.is_last_attempt(message.receive_count):
             dead_reason = f"gave up after {message.receive_count} attempts: {reason}"
-            self._record_failure(ctx, spec, dead_reason, dead=True)
+            recorded = self._record_failure(ctx, spec, dead_reason, dead=True)
             # Visible at once, so the next receive moves it to the DLQ.
             self._change_visibility(message, running, 0)
+            if recorded:
+                self._count_failed(ctx)
             return Outcome.DEAD, dead_reason
         self._leave_for_retry(message, running)
         return Outcome.RETRY, reason
@@ -205,6 +211,11 @@ class MessageProcessor:
         except JobAlreadyFinished:
             return False
         return True
+
+    def _count_failed(self, ctx: JobContext) -> None:
+        """The ``JobsFailed`` metric, once the message is settled (publishing never raises)."""
+        if self.metrics is not None:
+            self.metrics.job_failed(ctx.job_type)
 
     def _try_leave_for_retry(self, message: ReceivedMessage, running: _Running) -> None:
         try:
