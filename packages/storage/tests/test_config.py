@@ -11,10 +11,14 @@ import sys
 import boto3
 import pytest
 from counterpromo_storage.config import (
+    DEPLOYED,
+    REQUIRED,
     ConfigLoader,
     InvalidConfiguration,
     MissingConfiguration,
+    RequiredName,
     load_config,
+    required_names,
 )
 from counterpromo_storage.provision import (
     LOCAL_STRIPE_SECRET_KEY,
@@ -204,3 +208,66 @@ def test_a_subprocess_reads_the_environment(provisioned_aws: ProvisionedEnv) -> 
         timeout=60,
     )
     assert result.stdout.strip() == provisioned_aws.uploads_bucket
+
+
+def test_required_names_are_the_ssm_names_of_the_required_fields() -> None:
+    assert required_names("dev") == [
+        RequiredName("secret", "/counterpromo/dev/db/postgres", "database_url"),
+        RequiredName("parameter", "/counterpromo/dev/sqs/jobs_queue_url", "jobs_queue_url"),
+        RequiredName("parameter", "/counterpromo/dev/sqs/jobs_dlq_url", "jobs_dlq_url"),
+        RequiredName("parameter", "/counterpromo/dev/s3/uploads_bucket", "uploads_bucket"),
+        RequiredName("parameter", "/counterpromo/dev/s3/assets_bucket", "assets_bucket"),
+        RequiredName("parameter", "/counterpromo/dev/s3/exports_bucket", "exports_bucket"),
+        RequiredName("parameter", "/counterpromo/dev/app/url", "app_url"),
+    ]
+    deployed = required_names("dev", required=DEPLOYED)[len(REQUIRED) :]
+    assert [(n.kind, n.name) for n in deployed] == [
+        ("secret", "/counterpromo/dev/stripe/secret_key"),
+        ("secret", "/counterpromo/dev/stripe/webhook_secret"),
+        ("parameter", "/counterpromo/dev/stripe/price_starter_monthly"),
+        ("parameter", "/counterpromo/dev/stripe/price_pro_monthly"),
+        ("parameter", "/counterpromo/dev/stripe/price_dealer_monthly"),
+    ]
+    with pytest.raises(ValueError, match="stripe_key"):
+        required_names("dev", required=["stripe_key"])
+    with pytest.raises(ValueError, match="invalid environment name"):
+        required_names("Dev!")
+
+
+def test_provision_writes_every_required_name(provisioned_aws: ProvisionedEnv) -> None:
+    endpoint, region = provisioned_aws.endpoint_url, provisioned_aws.region
+    ssm = boto3.client("ssm", endpoint_url=endpoint, region_name=region)
+    secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region)
+    for name in required_names("test", required=DEPLOYED):
+        if name.kind == "parameter":
+            assert ssm.get_parameter(Name=name.name)["Parameter"]["Value"], name
+        else:
+            assert secrets.get_secret_value(SecretId=name.name)["SecretString"], name
+
+
+def test_load_config_misses_each_required_name_when_it_is_absent(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    """The names listed are the ones the loader reads: take one away, its field is missing."""
+    endpoint, region = provisioned_aws.endpoint_url, provisioned_aws.region
+    ssm = boto3.client("ssm", endpoint_url=endpoint, region_name=region)
+    secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region)
+    required = ("stripe_secret_key", "stripe_webhook_secrets")
+    names = required_names("test", required=required)
+    assert len(names) == len(REQUIRED) + len(required)
+    for name in names:
+        if name.kind == "parameter":
+            value = ssm.get_parameter(Name=name.name)["Parameter"]["Value"]
+            ssm.delete_parameter(Name=name.name)
+        else:
+            value = secrets.get_secret_value(SecretId=name.name)["SecretString"]
+            secrets.delete_secret(SecretId=name.name, ForceDeleteWithoutRecovery=True)
+        with pytest.raises(MissingConfiguration) as caught:
+            load_config(environ=provisioned_aws.environ(), required=required)
+        assert caught.value.missing == [name.field]
+        assert name.name in str(caught.value)
+        if name.kind == "parameter":
+            ssm.put_parameter(Name=name.name, Value=value, Type="String")
+        else:
+            secrets.create_secret(Name=name.name, SecretString=value)
+    load_config(environ=provisioned_aws.environ(), required=required)

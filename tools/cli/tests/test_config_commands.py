@@ -7,6 +7,7 @@ import json
 import pytest
 from counterpromo_cli.testing import Cli
 from counterpromo_storage.clients import secrets_client, ssm_client
+from counterpromo_storage.config import DEPLOYED, required_names
 from counterpromo_storage.provision import LOCAL_STRIPE_SECRET_KEY, ProvisionedEnv
 from counterpromo_storage.testing import LocalAws
 from counterpromo_testing import free_port
@@ -22,6 +23,10 @@ def test_check_passes_on_a_provisioned_env(provisioned_aws: ProvisionedEnv) -> N
     result = Cli().json("config", "check", "--env", "test", "--json")
     assert result["ok"] is True
     names = {c["name"]: c for c in result["checks"]}
+    # every name the loader and a deployed environment need is checked, each once
+    expected = [n.name for n in required_names("test", required=DEPLOYED)]
+    assert [c["name"] for c in result["checks"]][: len(expected)] == expected
+    assert names["/counterpromo/test/stripe/price_dealer_monthly"]["state"] == "present"
     assert names["/counterpromo/test/sqs/jobs_queue_url"]["value"] == provisioned_aws.jobs_queue_url
     secret = names["/counterpromo/test/stripe/secret_key"]
     assert secret["state"] == "present"

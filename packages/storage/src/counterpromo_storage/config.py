@@ -12,7 +12,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -38,6 +39,15 @@ REQUIRED: tuple[str, ...] = (
     "app_url",
 )
 
+# What a complete deployed environment also holds (``provision`` writes all of it): the
+# Stripe secrets and plan prices the API's billing routes and webhooks need.
+DEPLOYED: tuple[str, ...] = (
+    "stripe_secret_key",
+    "stripe_webhook_secrets",
+    "plan_prices",
+    "price_map",
+)
+
 _PARAMETERS: dict[str, str] = {
     naming.JOBS_QUEUE_URL_PARAM: "jobs_queue_url",
     naming.JOBS_DLQ_URL_PARAM: "jobs_dlq_url",
@@ -51,6 +61,47 @@ _SECRETS: dict[str, str] = {
     "stripe_secret_key": naming.STRIPE_SECRET_KEY_SECRET,
     "stripe_webhook_secrets": naming.STRIPE_WEBHOOK_SECRET_SECRET,
 }
+
+
+@dataclass(frozen=True)
+class RequiredName:
+    """One SSM parameter or secret that holds (part of) a required configuration field."""
+
+    kind: Literal["parameter", "secret"]
+    name: str  # the full name, e.g. /counterpromo/dev/sqs/jobs_queue_url
+    field: str  # the AppConfig field it fills
+
+
+def _required_fields(required: Iterable[str]) -> list[str]:
+    fields = list(dict.fromkeys((*REQUIRED, *required)))
+    unknown = sorted(set(fields) - set(AppConfig.model_fields))
+    if unknown:
+        raise ValueError(f"unknown configuration names in required: {', '.join(unknown)}")
+    return fields
+
+
+def required_names(env: str, *, required: Iterable[str] = ()) -> list[RequiredName]:
+    """The SSM parameters and secrets of ``env`` that ``load_config(env, required=...)`` needs.
+
+    ``REQUIRED`` plus ``required`` (as for ``load_config``), in that order; ``plan_prices``
+    stands for one ``stripe/price_{plan}_monthly`` parameter per plan sold. ``price_map``
+    has no fixed names (one ``billing/price_map/{priceId}`` per price), so it adds none.
+    Each of them may also be overridden by an environment variable (``settings.ENV_VARS``).
+    """
+    names = EnvNames(env)
+    parameter_of = {field: relative for relative, field in _PARAMETERS.items()}
+    out: list[RequiredName] = []
+    for field in _required_fields(required):
+        if field in parameter_of:
+            out.append(RequiredName("parameter", names.path(parameter_of[field]), field))
+        elif field in _SECRETS:
+            out.append(RequiredName("secret", names.path(_SECRETS[field]), field))
+        elif field == "plan_prices":
+            out.extend(
+                RequiredName("parameter", names.path(naming.plan_price_param(plan)), field)
+                for plan in naming.PLANS_WITH_PRICES
+            )
+    return out
 
 
 class ConfigurationError(Exception):
@@ -80,7 +131,7 @@ def _sources(names: EnvNames | None) -> dict[str, str]:
     for field, relative in _SECRETS.items():
         out[field] += f" or secret {ns}{relative}"
     out["price_map"] = f"SSM parameters {ns}{naming.PRICE_MAP_PREFIX}{{priceId}}"
-    out["plan_prices"] = f"SSM parameters {ns}stripe/price_{{plan}}_monthly"
+    out["plan_prices"] = f"SSM parameters {ns}{naming.plan_price_param('{plan}')}"
     return out
 
 
@@ -179,10 +230,7 @@ class ConfigLoader:
     ) -> None:
         self._env = env
         self._endpoint_url = endpoint_url
-        self._required = (*REQUIRED, *required)
-        unknown = sorted(set(self._required) - set(AppConfig.model_fields))
-        if unknown:
-            raise ValueError(f"unknown configuration names in required: {', '.join(unknown)}")
+        self._required = _required_fields(required)
         self._environ = environ
         self._ssm = ssm
         self._secrets = secretsmanager
@@ -229,7 +277,7 @@ class ConfigLoader:
 
         values.update(overrides)
         values.update(env=env, region=region, aws_endpoint_url=endpoint)
-        missing = [field for field in dict.fromkeys(self._required) if not values.get(field)]
+        missing = [field for field in self._required if not values.get(field)]
         if missing:
             raise MissingConfiguration(env, missing, _sources(names))
         return AppConfig.model_validate(values)

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from counterpromo_storage import naming
 from counterpromo_storage.clients import secrets_client, ssm_client
-from counterpromo_storage.config import read_parameters, read_secret
+from counterpromo_storage.config import DEPLOYED, read_parameters, read_secret, required_names
 from counterpromo_storage.naming import EnvNames
 from counterpromo_storage.settings import ENV_VARS, read_overrides
 from pydantic import SecretStr
@@ -19,22 +19,6 @@ from counterpromo_cli.options import EnvOption, JsonOption
 from counterpromo_cli.output import console, print_json, print_table
 
 app = typer.Typer(help="SSM parameters and secrets of an environment.", no_args_is_help=True)
-
-# The SSM parameters the API and worker read (relative name -> AppConfig field).
-PARAMETERS = {
-    naming.JOBS_QUEUE_URL_PARAM: "jobs_queue_url",
-    naming.JOBS_DLQ_URL_PARAM: "jobs_dlq_url",
-    naming.UPLOADS_BUCKET_PARAM: "uploads_bucket",
-    naming.ASSETS_BUCKET_PARAM: "assets_bucket",
-    naming.EXPORTS_BUCKET_PARAM: "exports_bucket",
-    naming.APP_URL_PARAM: "app_url",
-    **{naming.plan_price_param(plan): "plan_prices" for plan in naming.PLANS_WITH_PRICES},
-}
-SECRETS = {
-    naming.DATABASE_SECRET: "database_url",
-    naming.STRIPE_SECRET_KEY_SECRET: "stripe_secret_key",
-    naming.STRIPE_WEBHOOK_SECRET_SECRET: "stripe_webhook_secrets",
-}
 
 
 @dataclass(frozen=True)
@@ -58,11 +42,18 @@ def _override(field: str) -> str | None:
 def _checks(names: EnvNames) -> list[Check]:
     region, endpoint = region_and_endpoint()
     parameters = read_parameters(ssm_client(region, endpoint), names.namespace)
+    secrets = secrets_client(region, endpoint)
     checks: list[Check] = []
-    for relative, field in PARAMETERS.items():
-        value = parameters.get(relative, "").strip()
-        state = "present" if value else (_env_state(field) or "missing")
-        checks.append(Check("parameter", names.path(relative), state, value or None))
+    for required in required_names(names.env, required=DEPLOYED):
+        if required.kind == "parameter":
+            value = parameters.get(required.name.removeprefix(names.namespace), "").strip()
+            shown = value or None
+        else:
+            raw = read_secret(secrets, required.name)
+            value = raw.strip() if raw else ""
+            shown = mask(raw) if raw else None
+        state = "present" if value else (_env_state(required.field) or "missing")
+        checks.append(Check(required.kind, required.name, state, shown))
     # Every price a plan is sold at must map back to that plan.
     for relative, price in parameters.items():
         if match := naming.PLAN_PRICE_PATTERN.match(relative):
@@ -70,11 +61,6 @@ def _checks(names: EnvNames) -> list[Check]:
             plan = parameters.get(mapped, "").strip()
             state = "present" if plan == match["plan"] else "missing"
             checks.append(Check("parameter", names.path(mapped), state, plan or None))
-    secrets = secrets_client(region, endpoint)
-    for relative, field in SECRETS.items():
-        raw = read_secret(secrets, names.path(relative))
-        state = "present" if raw and raw.strip() else (_env_state(field) or "missing")
-        checks.append(Check("secret", names.path(relative), state, mask(raw) if raw else None))
     return checks
 
 
