@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from counterpromo_billing.clients import connect
 from counterpromo_billing.testing import shapes
 from counterpromo_billing.testing.forms import FormError, decode_form
 
@@ -167,10 +168,8 @@ class FakeStripe:
 
     def client(self, *, max_network_retries: int = 0) -> stripe.StripeClient:
         """A real ``StripeClient`` pointed at this fake."""
-        return stripe.StripeClient(
-            self.secret_key,
-            base_addresses={"api": self.base_url},
-            max_network_retries=max_network_retries,
+        return connect(
+            self.secret_key, api_base=self.base_url, max_network_retries=max_network_retries
         )
 
     def reset(self) -> None:

@@ -2,14 +2,13 @@
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-import stripe
 import typer
 from counterpromo_billing import webhooks
+from counterpromo_billing.clients import stripe_client
 from counterpromo_core.db.models import BillingPlan, StripeEvent
 from counterpromo_storage import naming
 from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.config import read_parameters
-from counterpromo_storage.settings import AppConfig
 from sqlalchemy import select
 
 from counterpromo_cli.database import session_maker, transaction
@@ -125,14 +124,6 @@ def events_list(
     )
 
 
-def stripe_client(config: AppConfig) -> stripe.StripeClient:
-    if config.stripe_secret_key is None:
-        secret = naming.EnvNames(config.env).path(naming.STRIPE_SECRET_KEY_SECRET)
-        raise fail(f"no Stripe secret key for {config.env} (secret {secret})")
-    base: Any = {"api": config.stripe_api_base} if config.stripe_api_base else {}
-    return stripe.StripeClient(config.stripe_secret_key.get_secret_value(), base_addresses=base)
-
-
 @events_app.command("replay")
 def events_replay(
     event_id: Annotated[str, typer.Argument(help="Stripe event id (evt_...).")],
@@ -140,7 +131,8 @@ def events_replay(
 ) -> None:
     """Process a stored event again (e.g. after fixing the price map)."""
     config = load(env, required=("stripe_secret_key",))
-    client = stripe_client(config)
+    with aws_errors():
+        client = stripe_client(config)
     with session_maker(config.env) as sessions:
         outcome = webhooks.process_stored_event(sessions, event_id, stripe=client, price_map=config)
     if outcome.status == "failed":
