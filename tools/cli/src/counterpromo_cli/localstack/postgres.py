@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,43 +18,9 @@ class LocalDatabase:
     embedded: EmbeddedPostgres | None
 
     def stop(self) -> None:
-        if self.embedded is None:
-            return
-        self.embedded.stop("fast")
-        # pg_ctl runs as another user when we are root, and reports "not running" when it
-        # cannot reach the data directory (e.g. a parent's permissions changed meanwhile):
-        # then ask the postmaster named in its pid file to shut down directly.
-        pid = _postmaster_pid(self.embedded.pgdata)
-        if pid is not None:
-            _shutdown(pid)
-
-
-def _postmaster_pid(pgdata: Path) -> int | None:
-    try:
-        first = (pgdata / "postmaster.pid").read_text().splitlines()[0]
-        return int(first)
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _shutdown(pid: int) -> None:
-    if not _alive(pid):
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
-    deadline = time.monotonic() + SHUTDOWN_TIMEOUT
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        if self.embedded is not None:
+            # pg_ctl, or the postmaster's pid when pg_ctl cannot reach the data directory
+            self.embedded.stop("fast", timeout=SHUTDOWN_TIMEOUT)
 
 
 def start_database(
