@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from counterpromo_core.db.models import Account, BillingPlan, utcnow
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from stripe import InvalidRequestError, StripeClient
 
@@ -65,19 +65,11 @@ def _parse_uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def _lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
+def _lock_account(session: Session, where: ColumnElement[bool]) -> Account | None:
+    """The account matching ``where``, row-locked and re-read (never a stale identity-map copy)."""
     return session.scalar(
         select(Account)
-        .where(Account.id == account_id)
-        .with_for_update(of=Account)
-        .execution_options(populate_existing=True)
-    )
-
-
-def _lock_account_by_customer(session: Session, customer_id: str) -> Account | None:
-    return session.scalar(
-        select(Account)
-        .where(Account.stripe_customer_id == customer_id)
+        .where(where)
         .with_for_update(of=Account)
         .execution_options(populate_existing=True)
     )
@@ -96,7 +88,7 @@ def lock_event_account(session: Session, refs: EventRefs, *, stripe: StripeClien
     by the customer's ``metadata.account_id`` in Stripe. Linking happens here.
     """
     if refs.customer_id is not None:
-        linked = _lock_account_by_customer(session, refs.customer_id)
+        linked = _lock_account(session, Account.stripe_customer_id == refs.customer_id)
         if linked is not None:
             return linked
     hint = refs.account_hint
@@ -108,7 +100,7 @@ def lock_event_account(session: Session, refs: EventRefs, *, stripe: StripeClien
             f"no account for Stripe customer {refs.customer_id!r} "
             "(no linked customer, client_reference_id or metadata.account_id)"
         )
-    account = _lock_account(session, account_id)
+    account = _lock_account(session, Account.id == account_id)
     if account is None:
         raise EventProcessingError(f"account {account_id} named by the event does not exist")
     if refs.customer_id is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
+from counterpromo_core.db import models
 
 from counterpromo_billing.clients import connect
 from counterpromo_billing.testing import shapes
@@ -30,18 +31,8 @@ from counterpromo_billing.testing.forms import FormError, decode_form
 
 DEFAULT_SECRET_KEY = "sk_test_counterpromo_fake"  # noqa: S105 - the fake's own test key
 DEFAULT_WEBHOOK_SECRET = "whsec_counterpromo_fake"  # noqa: S105 - the fake's own secret
-SUBSCRIPTION_STATUSES = frozenset(
-    {
-        "incomplete",
-        "incomplete_expired",
-        "trialing",
-        "active",
-        "past_due",
-        "canceled",
-        "unpaid",
-        "paused",
-    }
-)
+# The statuses Stripe gives a subscription: the ones our accounts table accepts.
+SUBSCRIPTION_STATUSES = frozenset(models.SUBSCRIPTION_STATUSES)
 
 
 class StripeHTTPError(Exception):
