@@ -24,7 +24,7 @@ from counterpromo_core.schemas import (
     PromoPatch,
 )
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 NewAccount = Callable[..., uuid.UUID]
@@ -292,6 +292,18 @@ def test_list_pages_through_every_promo_once(
         cursor = page.next_cursor
     assert pages == 3
     assert seen == list(reversed(created))
+
+
+def test_list_does_not_load_items(
+    sessions: sessionmaker[Session], new_account: NewAccount, clock: ManualClock
+) -> None:
+    account_id = new_account("dealer")
+    with sessions.begin() as session:
+        _promo(session, account_id, clock, items=[HAMMER, SAW])
+    with sessions() as session:
+        [listed] = promos.list_promos(session, account_id).items
+        assert "items" in inspect(listed).unloaded
+        assert [i.sku for i in listed.items] == [HAMMER.sku, SAW.sku]  # on demand, in order
 
 
 def test_list_rejects_bad_cursor_limit_and_status(

@@ -83,31 +83,49 @@ def create_api_key(
 
 
 def authenticate(session: Session, plaintext: str, *, clock: Clock) -> Actor | None:
-    """The actor a key stands for, or None (unknown, malformed, wrong secret, revoked)."""
+    """The actor a key stands for, or None (unknown, malformed, wrong secret, revoked).
+
+    One SELECT of the key's columns (no ORM entity: this runs on every request). The
+    ``last_used_at`` UPDATE is sent only when the stored time is older than
+    ``LAST_USED_RESOLUTION``, and its WHERE repeats that condition, so concurrent requests
+    still write it at most once a minute.
+    """
     match = _KEY.match(plaintext)
     if match is None:
         return None
     prefix, secret = match.groups()
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    expected = api_key.key_hash if api_key is not None else _DUMMY_HASH
+    row = session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.account_id,
+            ApiKey.member_id,
+            ApiKey.role,
+            ApiKey.key_hash,
+            ApiKey.revoked_at,
+            ApiKey.last_used_at,
+        ).where(ApiKey.prefix == prefix)
+    ).one_or_none()
+    expected = row.key_hash if row is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
-    if api_key is None or not matches or api_key.revoked_at is not None:
+    if row is None or not matches or row.revoked_at is not None:
         return None
     now = clock.now()
-    session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.id == api_key.id,
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
+    stale_before = now - LAST_USED_RESOLUTION
+    if row.last_used_at is None or row.last_used_at < stale_before:
+        session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.id == row.id,
+                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < stale_before),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
     return Actor(
-        account_id=api_key.account_id,
-        role=parse_role(api_key.role),
-        member_id=api_key.member_id,
-        api_key_id=api_key.id,
+        account_id=row.account_id,
+        role=parse_role(row.role),
+        member_id=row.member_id,
+        api_key_id=row.id,
     )
 
 

@@ -161,6 +161,11 @@ def list_promos(
     limit: int = 20,
     cursor: str | None = None,
 ) -> Page[Promo]:
+    """A page of the account's promos, newest first, without their items.
+
+    Lists show summaries: ``Promo.items`` is not loaded here (touching it would load it, one
+    query per promo); ``get_promo`` is the way to read one promo with its items.
+    """
     statement = select(Promo).where(Promo.account_id == account_id)
     if status is not None:
         if status not in PROMO_STATUSES:
@@ -168,7 +173,7 @@ def list_promos(
         statement = statement.where(Promo.status == status)
     return paginate(
         session,
-        statement.options(selectinload(Promo.items)),
+        statement,
         created_at=Promo.created_at,
         id=Promo.id,
         limit=limit,
