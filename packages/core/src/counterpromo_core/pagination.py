@@ -12,9 +12,9 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Row, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from counterpromo_core.errors import ValidationFailed
@@ -67,12 +67,42 @@ def paginate(
     cursor: str | None,
 ) -> Page[T]:
     """Run ``statement`` (which selects one entity) one page at a time, newest first."""
+    statement = _page_of(statement, created_at=created_at, id=id, limit=limit, cursor=cursor)
+    return _cut(list(session.scalars(statement).unique()), limit)
+
+
+def paginate_rows(
+    session: Session,
+    statement: Select[Any],
+    *,
+    created_at: InstrumentedAttribute[dt.datetime],
+    id: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> Page[Row[Any]]:
+    """Like ``paginate`` for a statement that selects columns (``created_at`` and ``id``
+    among them): plain rows, no ORM objects, for lists that show summaries."""
+    statement = _page_of(statement, created_at=created_at, id=id, limit=limit, cursor=cursor)
+    return _cut(list(session.execute(statement)), limit)
+
+
+def _page_of(
+    statement: Select[Any],
+    *,
+    created_at: InstrumentedAttribute[dt.datetime],
+    id: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> Select[Any]:
     check_limit(limit)
     if cursor is not None:
         after_created, after_id = decode_cursor(cursor)
         statement = statement.where(tuple_(created_at, id) < tuple_(after_created, after_id))
-    statement = statement.order_by(created_at.desc(), id.desc()).limit(limit + 1)
-    rows: list[T] = list(session.scalars(statement).unique())
+    return statement.order_by(created_at.desc(), id.desc()).limit(limit + 1)
+
+
+def _cut(rows: list[T], limit: int) -> Page[T]:
+    """The page out of ``limit + 1`` rows: the extra one only says that more follow."""
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -81,4 +111,12 @@ def paginate(
     return Page(items=rows, next_cursor=next_cursor)
 
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "check_limit", "decode_cursor", "encode_cursor", "paginate"]
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Page",
+    "check_limit",
+    "decode_cursor",
+    "encode_cursor",
+    "paginate",
+    "paginate_rows",
+]

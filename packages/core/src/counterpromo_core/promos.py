@@ -9,8 +9,10 @@ existing one updates that row (and keeps co-op fields the input does not set).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from sqlalchemy import delete, exists, func, select, update
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from counterpromo_core.db.models import PROMO_STATUSES, Promo, PromoItem, utcnow
 from counterpromo_core.errors import NotFound, PreconditionFailed, ValidationFailed
 from counterpromo_core.lookup import ensure_assets_owned, get_owned
-from counterpromo_core.pagination import Page, paginate
+from counterpromo_core.pagination import Page, paginate_rows
 from counterpromo_core.ports import Clock
 from counterpromo_core.schemas import (
     MAX_ITEMS_PER_PROMO,
@@ -153,6 +155,24 @@ def get_promo(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> P
     return _load(session, account_id, promo_id)
 
 
+@dataclass(frozen=True)
+class PromoSummary:
+    """A promo as lists show it: its own fields, no items."""
+
+    id: uuid.UUID
+    title: str
+    subhead: str | None
+    cta: str | None
+    template: str
+    status: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+_SUMMARY_COLUMNS = tuple(getattr(Promo, f.name) for f in fields(PromoSummary))
+
+
 def list_promos(
     session: Session,
     account_id: uuid.UUID,
@@ -160,18 +180,18 @@ def list_promos(
     status: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
-) -> Page[Promo]:
-    """A page of the account's promos, newest first, without their items.
+) -> Page[PromoSummary]:
+    """A page of the account's promos, newest first, as summaries (no items).
 
-    Lists show summaries: ``Promo.items`` is not loaded here (touching it would load it, one
-    query per promo); ``get_promo`` is the way to read one promo with its items.
+    One SELECT of the summary columns: no ORM objects, no items (``get_promo`` reads one
+    promo with its items).
     """
-    statement = select(Promo).where(Promo.account_id == account_id)
+    statement = select(*_SUMMARY_COLUMNS).where(Promo.account_id == account_id)
     if status is not None:
         if status not in PROMO_STATUSES:
             raise ValidationFailed.single("status", f"must be one of {', '.join(PROMO_STATUSES)}")
         statement = statement.where(Promo.status == status)
-    return paginate(
+    page = paginate_rows(
         session,
         statement,
         created_at=Promo.created_at,
@@ -179,6 +199,8 @@ def list_promos(
         limit=limit,
         cursor=cursor,
     )
+    items = [PromoSummary(**row._mapping) for row in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 def update_promo(
@@ -408,6 +430,7 @@ def reorder_items(
 
 __all__ = [
     "MAX_ITEMS_PER_PROMO",
+    "PromoSummary",
     "add_item",
     "archive_promo",
     "create_promo",
