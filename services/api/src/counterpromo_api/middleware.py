@@ -22,12 +22,24 @@ access_log = logging.getLogger("counterpromo_api.access")
 error_log = logging.getLogger("counterpromo_api.errors")
 
 
-def _incoming_request_id(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"x-request-id":
-            text = value.decode("latin-1")
-            return text if _VALID_REQUEST_ID.match(text) else None
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case), straight from the scope."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
     return None
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    text = _header(scope, b"x-request-id")
+    return text if text is not None and _VALID_REQUEST_ID.match(text) else None
+
+
+def _path(scope: Scope) -> str:
+    # What ``Request(scope).url.path`` gives, without building the URL on every request.
+    path: str = scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _where(exc: BaseException) -> str:
@@ -93,7 +105,7 @@ class RequestContextMiddleware:
             extra={
                 "method": scope.get("method"),
                 "route": getattr(route, "path", None),
-                "path": Request(scope).url.path,
+                "path": _path(scope),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "account_id": str(state["account_id"]) if state.get("account_id") else None,
@@ -121,7 +133,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Request(scope).headers.get("content-length")
+        declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await problem_response(Request(scope), _too_large(self.limit))(scope, receive, send)
             return

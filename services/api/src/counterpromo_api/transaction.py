@@ -32,8 +32,12 @@ _CLAIM = "idempotency_claim"
 _DISPATCH = "dispatch_jobs"
 
 
-def db_session(request: Request) -> Session:
-    """The request's session (made on first use; the route commits or rolls it back)."""
+async def db_session(request: Request) -> Session:
+    """The request's session (made on first use; the route commits or rolls it back).
+
+    ``async``: making a session does no I/O (it connects on first use, in the threadpool),
+    so FastAPI need not send this dependency to a worker thread.
+    """
     session: Session | None = getattr(request.state, _SESSION, None)
     if session is None:
         session = services_of(request).sessions()

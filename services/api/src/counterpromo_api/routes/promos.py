@@ -14,11 +14,12 @@ from fastapi import Query, Request, Response, status
 from counterpromo_api.auth import AnyMember, Db
 from counterpromo_api.dependencies import ExpectedVersion, Idempotent, etag
 from counterpromo_api.problems import error_responses
-from counterpromo_api.responses import PageOut, PromoOut, PromoSummaryOut
+from counterpromo_api.responses import PageOut, PromoOut, PromoSummaryOut, model_response
 from counterpromo_api.routing import api_router, url_for
 from counterpromo_api.services import services_of
 
 router = api_router(prefix="/promos", tags=["promos"])
+PromoPage = PageOut[PromoSummaryOut]
 
 ETAG_HEADER = {
     "ETag": {"description": 'The promo\'s version, `W/"<version>"`.', "schema": {"type": "string"}}
@@ -34,18 +35,20 @@ def promo_out(promo: Promo, response: Response) -> PromoOut:
     return PromoOut.model_validate(promo)
 
 
-@router.get("", summary="List promos, newest first (cursor pagination)")
+@router.get("", summary="List promos, newest first (cursor pagination)", response_model=PromoPage)
 def list_promos(
     actor: AnyMember,
     session: Db,
     status_: Annotated[Literal["draft", "ready", "archived"] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> PageOut[PromoSummaryOut]:
+) -> Response:
     page = promos.list_promos(session, actor.account_id, status=status_, limit=limit, cursor=cursor)
-    return PageOut[PromoSummaryOut](
-        items=[PromoSummaryOut.model_validate(p) for p in page.items],
-        next_cursor=page.next_cursor,
+    return model_response(
+        PromoPage(
+            items=[PromoSummaryOut.model_validate(p) for p in page.items],
+            next_cursor=page.next_cursor,
+        )
     )
 
 
