@@ -8,13 +8,15 @@ imports something it does not declare fails here, not in production.
 
 from __future__ import annotations
 
+import shutil
+import zipfile
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "deploy_checks", "system"]
+nox.options.sessions = ["lint", "typecheck", "build", "tests", "deploy_checks", "system"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -92,15 +94,28 @@ def system(session: nox.Session) -> None:
     session.run("pytest", "tests/system", *session.posargs)
 
 
-@nox.session(default=False)
+# Files other than modules that a wheel must carry for its package to work when installed.
+WHEEL_DATA = {
+    "counterpromo_core": "counterpromo_core/migrations/versions/0001_initial_schema.py",
+    "counterpromo_worker": "counterpromo_worker/templates/multi-product.typ",
+    "counterpromo_cli": "counterpromo_cli/data/sample-products.csv",
+}
+
+
+@nox.session(venv_backend="none")
 def build(session: nox.Session) -> None:
-    """Build one wheel and sdist per member."""
-    out = session.create_tmp()
-    session.run("uv", "build", "--all-packages", "-o", out, external=True)
-    wheels = sorted(p.name for p in Path(out).glob("*.whl"))
-    session.log(f"built {len(wheels)} wheels: {', '.join(wheels)}")
+    """Build one wheel and sdist per member, each carrying its data files."""
+    out = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "-q", "-o", str(out), external=True)
+    wheels = sorted(out.glob("*.whl"))
+    session.log(f"built {len(wheels)} wheels: {', '.join(p.name for p in wheels)}")
     if len(wheels) != len(MEMBERS):
         session.error(f"expected {len(MEMBERS)} wheels, got {len(wheels)}")
+    for wheel in wheels:
+        expected = WHEEL_DATA.get(wheel.name.split("-")[0])
+        if expected and expected not in zipfile.ZipFile(wheel).namelist():
+            session.error(f"{wheel.name} lacks {expected}")
 
 
 @nox.session(default=False)
