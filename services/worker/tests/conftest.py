@@ -156,7 +156,7 @@ def start_worker(config: AppConfig) -> Iterator[Callable[..., Worker]]:
     def start(
         registry: HandlerRegistry | None = None,
         *,
-        backoff: Backoff = no_backoff,
+        backoff: Backoff | None = no_backoff,
         metrics: JobMetrics | None = None,
         **settings: Any,
     ) -> Worker:

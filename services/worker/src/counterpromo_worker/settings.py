@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from counterpromo_storage.queue import backoff_visibility
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,7 +32,26 @@ class WorkerSettings(BaseSettings):
     visibility_seconds: int = Field(default=120, ge=10, le=43_200)
     """The visibility a running job's heartbeat keeps extending its message to."""
 
+    retry_base_seconds: int = Field(default=30, ge=0, le=43_200)
+    """How long a message stays hidden after a transient failure, the first time; doubled on
+    every further receive (``base * 2^(receive_count - 1)``), up to ``retry_max_seconds``."""
+
+    retry_max_seconds: int = Field(default=900, ge=0, le=43_200)
+    """The cap of that retry delay (SQS allows at most 12 hours)."""
+
     outbox_interval_seconds: float = Field(default=5, ge=0)
     """How often this worker sends job messages left unsent in the outbox (0: never)."""
 
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _retry_cap_not_below_base(self) -> WorkerSettings:
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must not be below retry_base_seconds")
+        return self
+
+    def retry_backoff(self, receive_count: int) -> int:
+        """Seconds a message stays hidden after a transient failure on this receive."""
+        return backoff_visibility(
+            receive_count, base=self.retry_base_seconds, cap=self.retry_max_seconds
+        )

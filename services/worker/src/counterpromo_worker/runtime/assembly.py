@@ -8,7 +8,7 @@ from counterpromo_core.db import create_db_engine, session_factory
 from counterpromo_core.ports import Clock, SystemClock
 from counterpromo_storage.blobs import BlobStore
 from counterpromo_storage.clients import aws_clients
-from counterpromo_storage.queue import JobQueue, backoff_visibility
+from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy import Engine
 
@@ -45,11 +45,12 @@ def build_worker(
     settings: WorkerSettings,
     registry: HandlerRegistry,
     *,
-    backoff: Backoff = backoff_visibility,
+    backoff: Backoff | None = None,
     clock: Clock | None = None,
     metrics: JobMetrics | None = None,
 ) -> Worker:
-    """The worker for ``config``; ``metrics`` defaults to CloudWatch at the config's endpoint."""
+    """The worker for ``config``; ``metrics`` defaults to CloudWatch at the config's endpoint,
+    ``backoff`` (the retry delay by receive count) to the settings' ``retry_backoff``."""
     clients = aws_clients(config)
     queue = JobQueue(clients.sqs, config.jobs_queue_url, config.jobs_dlq_url)
     # One connection per job slot, plus one for settling and one for the outbox sweeper.
@@ -66,7 +67,10 @@ def build_worker(
         queue=queue,
         registry=registry,
         services=services,
-        retry=RetryPolicy(max_receive_count(clients.sqs, config.jobs_queue_url), backoff),
+        retry=RetryPolicy(
+            max_receive_count(clients.sqs, config.jobs_queue_url),
+            backoff or settings.retry_backoff,
+        ),
         visibility_seconds=settings.visibility_seconds,
         metrics=metrics or cloudwatch_job_metrics(config),
     )
