@@ -41,6 +41,10 @@ class StackOptions:
     worker_wait_seconds: int = 2
     worker_visibility_seconds: int = 10
     worker_grace_seconds: float = 20
+    # A transient failure (the database outage) is retried after 1 s, 2 s, 4 s... (production:
+    # 30 s doubling): recovery is tested, not the wait.
+    worker_retry_base_seconds: int = 1
+    worker_retry_max_seconds: int = 4
     queue_visibility_seconds: int = 5
     log_level: str = "INFO"
 
@@ -167,6 +171,8 @@ class SystemStack:
             "COUNTERPROMO_WORKER_WAIT_SECONDS": str(o.worker_wait_seconds),
             "COUNTERPROMO_WORKER_VISIBILITY_SECONDS": str(o.worker_visibility_seconds),
             "COUNTERPROMO_WORKER_GRACE_SECONDS": str(grace),
+            "COUNTERPROMO_WORKER_RETRY_BASE_SECONDS": str(o.worker_retry_base_seconds),
+            "COUNTERPROMO_WORKER_RETRY_MAX_SECONDS": str(o.worker_retry_max_seconds),
             "COUNTERPROMO_WORKER_LOG_LEVEL": o.log_level,
         }
 
