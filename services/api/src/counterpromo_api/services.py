@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import stripe
 from botocore.config import Config
+from counterpromo_billing.clients import stripe_client
 from counterpromo_core.db import create_db_engine, session_factory
 from counterpromo_core.ports import Clock, SystemClock
 from counterpromo_storage.blobs import BlobStore
@@ -49,12 +50,10 @@ def _s3(config: AppConfig) -> S3Client:
 
 
 def _stripe(config: AppConfig) -> stripe.StripeClient | None:
+    # Without a key the billing routes answer 503; everything else still works.
     if config.stripe_secret_key is None:
         return None
-    base: Any = {"api": config.stripe_api_base} if config.stripe_api_base else {}
-    return stripe.StripeClient(
-        config.stripe_secret_key.get_secret_value(), base_addresses=base, max_network_retries=1
-    )
+    return stripe_client(config, max_network_retries=1)
 
 
 @dataclass
