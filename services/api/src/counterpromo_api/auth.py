@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated
 
 from counterpromo_core import api_keys, members
-from counterpromo_core.roles import Actor, Role, require_role
+from counterpromo_core.roles import Actor, parse_role, require_role
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -73,8 +73,12 @@ def _from_jwt(
                 403, "wrong-account", "this identity is not a member of the X-Account-Id account"
             )
         member = chosen[0]
-    role: Role = member.role  # type: ignore[assignment]  # constrained by a CHECK
-    return Actor(account_id=member.account_id, role=role, member_id=member.id, api_key_id=None)
+    return Actor(
+        account_id=member.account_id,
+        role=parse_role(member.role),
+        member_id=member.id,
+        api_key_id=None,
+    )
 
 
 def current_actor(
