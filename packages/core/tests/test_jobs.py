@@ -243,3 +243,17 @@ def test_list_jobs_filters(session: Session, new_account: NewAccount) -> None:
     assert [j.id for j in jobs.list_jobs(session, account_id, status="queued").items] == [first.id]
     with pytest.raises(ValidationFailed):
         jobs.list_jobs(session, account_id, status="sleeping")
+
+
+def test_operators_list_every_accounts_jobs(session: Session, new_account: NewAccount) -> None:
+    first_account, second_account = new_account(), new_account()
+    mine = jobs.create_job(session, first_account, type="coop_report", promo_id=None, payload={})
+    theirs = jobs.create_job(session, second_account, type="coop_report", promo_id=None, payload={})
+    jobs.start_job(session, theirs.id)
+    listed = [j.id for j in jobs.list_jobs_of_all_accounts(session, limit=200).items]
+    assert {mine.id, theirs.id} <= set(listed)
+    queued = [j.id for j in jobs.list_jobs_of_all_accounts(session, status="queued").items]
+    assert mine.id in queued
+    assert theirs.id not in queued
+    with pytest.raises(ValidationFailed):
+        jobs.list_jobs_of_all_accounts(session, status="sleeping")

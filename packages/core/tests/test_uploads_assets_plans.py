@@ -11,7 +11,7 @@ import pytest
 from counterpromo_core import assets, jobs, promos, uploads
 from counterpromo_core.db.models import BillingPlan
 from counterpromo_core.errors import Conflict, ValidationFailed
-from counterpromo_core.plans import PLANS, sync_plans
+from counterpromo_core.plans import PLANS, list_plans, sync_plans
 from counterpromo_core.ports import ManualClock
 from counterpromo_core.schemas import PromoCreate
 from sqlalchemy import select, update
@@ -144,3 +144,8 @@ def test_sync_plans_restores_the_shipped_definitions(session: Session) -> None:
         stored = rows[plan.code]
         for field in dataclasses.fields(plan):
             assert getattr(stored, field.name) == getattr(plan, field.name), field.name
+
+
+def test_list_plans_is_cheapest_first(session: Session) -> None:
+    listed = [p.code for p in list_plans(session) if p.code in {p.code for p in PLANS}]
+    assert listed == [p.code for p in sorted(PLANS, key=lambda p: p.sort_order)]

@@ -27,6 +27,7 @@ from typing import Literal
 
 from counterpromo_core.db.models import StripeEvent, utcnow
 from counterpromo_core.errors import DomainError, NotFound
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from stripe import StripeClient, StripeError
@@ -151,10 +152,18 @@ def failed_events(session: Session, *, limit: int = 50) -> list[StripeEvent]:
     return unprocessed_events(session, limit=limit)
 
 
+def recent_events(session: Session, *, limit: int = 50) -> list[StripeEvent]:
+    """Stored events, newest first."""
+    return list(
+        session.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(limit))
+    )
+
+
 __all__ = [
     "OutcomeStatus",
     "WebhookOutcome",
     "failed_events",
     "process_stored_event",
     "receive_event",
+    "recent_events",
 ]

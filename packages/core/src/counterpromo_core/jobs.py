@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -95,12 +95,30 @@ def list_jobs(
     cursor: str | None = None,
 ) -> Page[Job]:
     statement = select(Job).where(Job.account_id == account_id)
+    if promo_id is not None:
+        statement = statement.where(Job.promo_id == promo_id)
+    return _page_of_jobs(session, statement, status=status, limit=limit, cursor=cursor)
+
+
+def list_jobs_of_all_accounts(
+    session: Session, *, status: str | None = None, limit: int = 20, cursor: str | None = None
+) -> Page[Job]:
+    """Every account's jobs, newest first: for operators (the CLI), never for a tenant."""
+    return _page_of_jobs(session, select(Job), status=status, limit=limit, cursor=cursor)
+
+
+def _page_of_jobs(
+    session: Session,
+    statement: Select[Job],
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Job]:
     if status is not None:
         if status not in JOB_STATUSES:
             raise ValidationFailed.single("status", f"must be one of {', '.join(JOB_STATUSES)}")
         statement = statement.where(Job.status == status)
-    if promo_id is not None:
-        statement = statement.where(Job.promo_id == promo_id)
     return paginate(
         session, statement, created_at=Job.created_at, id=Job.id, limit=limit, cursor=cursor
     )
@@ -259,6 +277,7 @@ __all__ = [
     "find_stuck",
     "get_job",
     "list_jobs",
+    "list_jobs_of_all_accounts",
     "mark_dead",
     "message_body",
     "requeue_job",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -94,6 +95,13 @@ def plan_definition(code: str) -> PlanDefinition:
         if plan.code == code:
             return plan
     raise KeyError(code)
+
+
+def list_plans(session: Session) -> list[BillingPlan]:
+    """The plans in the database, cheapest first."""
+    return list(
+        session.scalars(select(BillingPlan).order_by(BillingPlan.sort_order, BillingPlan.code))
+    )
 
 
 def sync_plans(session: Session, plans: tuple[PlanDefinition, ...] = PLANS) -> int:

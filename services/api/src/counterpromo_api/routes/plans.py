@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from counterpromo_core import usage
-from counterpromo_core.db.models import BillingPlan
+from counterpromo_core import plans, usage
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from counterpromo_api.auth import AnyMember, Db
 from counterpromo_api.problems import error_responses
@@ -25,8 +23,7 @@ public = APIRouter(
 
 @public.get("/plans", summary="The plans on offer (no authentication)")
 def list_plans(session: Db) -> list[PlanOut]:
-    plans = session.scalars(select(BillingPlan).order_by(BillingPlan.sort_order, BillingPlan.code))
-    return [PlanOut.model_validate(p) for p in plans]
+    return [PlanOut.model_validate(p) for p in plans.list_plans(session)]
 
 
 @router.get("/usage", summary="This month's usage, the plan's limits and when they reset")

@@ -8,9 +8,7 @@ import typer
 from counterpromo_core import jobs
 from counterpromo_core.db.models import JOB_STATUSES, Job
 from counterpromo_core.errors import NotFound
-from counterpromo_core.pagination import Page, paginate
 from counterpromo_core.ports import SystemClock
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counterpromo_cli.database import session_maker, transaction
@@ -45,17 +43,6 @@ def job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def _any_account_jobs(
-    session: Session, status: str | None, limit: int, cursor: str | None
-) -> Page[Job]:
-    statement = select(Job)
-    if status is not None:
-        statement = statement.where(Job.status == status)
-    return paginate(
-        session, statement, created_at=Job.created_at, id=Job.id, limit=limit, cursor=cursor
-    )
-
-
 @app.command("list")
 def list_jobs(
     status: Annotated[
@@ -74,7 +61,9 @@ def list_jobs(
         if account_id is not None:
             page = jobs.list_jobs(session, account_id, status=status, limit=limit, cursor=cursor)
         else:
-            page = _any_account_jobs(session, status, limit, cursor)
+            page = jobs.list_jobs_of_all_accounts(
+                session, status=status, limit=limit, cursor=cursor
+            )
     if json_output:
         print_json({"items": [job_json(j) for j in page.items], "next_cursor": page.next_cursor})
         return

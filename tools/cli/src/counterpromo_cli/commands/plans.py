@@ -3,9 +3,9 @@
 from typing import Any
 
 import typer
+from counterpromo_core import plans as core_plans
 from counterpromo_core.db.models import BillingPlan
 from counterpromo_core.plans import sync_plans
-from sqlalchemy import select
 
 from counterpromo_cli.database import transaction
 from counterpromo_cli.options import JsonOption
@@ -38,7 +38,7 @@ def plan_json(plan: BillingPlan) -> dict[str, Any]:
 def list_plans(json_output: JsonOption = False) -> None:
     """List the plans in the database, cheapest first."""
     with transaction() as session:
-        plans = list(session.scalars(select(BillingPlan).order_by(BillingPlan.sort_order)))
+        plans = core_plans.list_plans(session)
     if json_output:
         print_json([plan_json(p) for p in plans])
         return

@@ -9,7 +9,6 @@ from counterpromo_core.db.models import BillingPlan, StripeEvent
 from counterpromo_storage import naming
 from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.config import read_parameters
-from sqlalchemy import select
 
 from counterpromo_cli.database import session_maker, transaction
 from counterpromo_cli.environment import aws_errors, load, region_and_endpoint, resolve_env
@@ -99,11 +98,7 @@ def events_list(
         if unprocessed:
             events = webhooks.failed_events(session, limit=limit)
         else:
-            events = list(
-                session.scalars(
-                    select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(limit)
-                )
-            )
+            events = webhooks.recent_events(session, limit=limit)
     if json_output:
         print_json([event_json(e) for e in events])
         return
