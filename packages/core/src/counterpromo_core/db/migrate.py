@@ -1,13 +1,21 @@
-"""Run the Alembic migrations shipped inside this package."""
+"""Run the Alembic migrations shipped inside this package.
 
+``upgrade`` and ``adopt`` run in ONE transaction under an advisory lock: the
+migrations and, on a database that holds the original application's tables, their
+adoption (``counterpromo_core.legacy``). Any failure leaves the database as it was.
+"""
+
+from collections.abc import Callable
 from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
+from counterpromo_core.legacy import AdoptionReport, Buckets
+from counterpromo_core.legacy import adopt as adoption
 from counterpromo_core.settings import normalise_database_url
 
 
@@ -21,8 +29,81 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def _migrated(
+    database_url: str,
+    revision: str,
+    *,
+    adopt_moved: bool,
+    dry_run: bool,
+    actor: str,
+    buckets: Callable[[], Buckets] | None,
+) -> AdoptionReport | None:
+    config = alembic_config(database_url)
+
+    def migrate(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = create_engine(
+        normalise_database_url(database_url), connect_args={"connect_timeout": 5}
+    )
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                report = adoption.run(
+                    connection,
+                    migrate=migrate,
+                    adopt_moved=adopt_moved,
+                    dry_run=dry_run,
+                    actor=actor,
+                    buckets=buckets or adoption.no_buckets,
+                    to_head=revision in ("head", head_revision()),
+                )
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+            return report
+    finally:
+        engine.dispose()
+
+
+def upgrade(
+    database_url: str,
+    revision: str = "head",
+    *,
+    actor: str = "counterpromo db upgrade",
+    buckets: Callable[[], Buckets] | None = None,
+) -> AdoptionReport | None:
+    """Migrate to ``revision``; adopt the original application's tables if they are found.
+
+    Returns the adoption report when there was something to adopt. ``buckets`` names
+    the S3 buckets of the original uploads and assets; it is only called when there
+    are such rows to carry.
+    """
+    return _migrated(
+        database_url, revision, adopt_moved=False, dry_run=False, actor=actor, buckets=buckets
+    )
+
+
+def adopt(
+    database_url: str,
+    *,
+    dry_run: bool = False,
+    actor: str = "counterpromo db adopt",
+    buckets: Callable[[], Buckets] | None = None,
+) -> AdoptionReport | None:
+    """Migrate to head and carry every original row not carried yet (None: nothing found).
+
+    ``dry_run`` does all of it and rolls back: the same report, nothing changed.
+    """
+    return _migrated(
+        database_url, "head", adopt_moved=True, dry_run=dry_run, actor=actor, buckets=buckets
+    )
 
 
 def downgrade(database_url: str, revision: str) -> None:

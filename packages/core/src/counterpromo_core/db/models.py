@@ -31,7 +31,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -223,6 +223,8 @@ class Promo(Base):
     template: Mapped[str] = mapped_column(String(32), server_default=text("'multi-product'"))
     status: Mapped[str] = mapped_column(String(16), server_default=text("'draft'"))
     version: Mapped[int] = mapped_column(server_default=text("1"))
+    # Search words the original application kept per promo (carried by legacy adoption).
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     created_at: Mapped[dt.datetime] = _created_at()
     updated_at: Mapped[dt.datetime] = _created_at()
 
@@ -283,6 +285,9 @@ class BrandKit(Base):
     font: Mapped[str | None] = mapped_column(String(100))
     strapline: Mapped[str | None] = mapped_column(String(300))
     default_cta: Mapped[str | None] = mapped_column(String(200))
+    # As the original application kept them: a URL or S3 key, not an asset.
+    logo_url: Mapped[str | None] = mapped_column(String(2048))
+    website_url: Mapped[str | None] = mapped_column(String(2048))
     updated_at: Mapped[dt.datetime] = _created_at()
 
 
@@ -450,6 +455,23 @@ class AuditEvent(Base):
     created_at: Mapped[dt.datetime] = _created_at()
 
 
+class LegacyId(Base):
+    """An object carried from the original application: its TEXT id there, its UUID here.
+
+    ``source_table`` is the original table (``accounts``, ``promo_items``...); the
+    original rows stay in the ``legacy`` schema. A second adoption skips every id
+    listed here, so it changes nothing.
+    """
+
+    __tablename__ = "legacy_ids"
+    __table_args__ = (UniqueConstraint("source_table", "new_id"),)
+
+    source_table: Mapped[str] = mapped_column(String(40), primary_key=True)
+    legacy_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    new_id: Mapped[uuid.UUID]
+    adopted_at: Mapped[dt.datetime] = _created_at()
+
+
 __all__ = [
     "Account",
     "ApiKey",
@@ -461,6 +483,7 @@ __all__ = [
     "BrandKit",
     "IdempotencyKey",
     "Job",
+    "LegacyId",
     "Member",
     "OutboxMessage",
     "Promo",
