@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, Promo
+from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, LegacyId, Promo
 from counterpromo_core.errors import Conflict, ValidationFailed
 from counterpromo_core.lookup import get_owned
 
@@ -75,6 +75,19 @@ def list_assets(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) ->
 
 def get_asset(session: Session, account_id: uuid.UUID, asset_id: uuid.UUID) -> Asset:
     return get_owned(session, Asset, account_id, asset_id, "asset")
+
+
+def keeps_original_key(session: Session, asset: Asset) -> bool:
+    """True for an asset adopted from the original application.
+
+    Its S3 key is the original's (not under our account-id prefix); the row, owned by
+    the account, is what vouches for it. Every other asset's key is under the prefix.
+    """
+    return bool(
+        session.scalar(
+            select(exists().where(LegacyId.source_table == "assets", LegacyId.new_id == asset.id))
+        )
+    )
 
 
 def latest_output_set(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> list[Asset]:

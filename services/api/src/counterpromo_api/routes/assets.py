@@ -51,14 +51,15 @@ def download_asset(
     asset_id: uuid.UUID, actor: AnyMember, session: Db, request: Request
 ) -> RedirectResponse:
     asset = assets.get_asset(session, actor.account_id, asset_id)
-    url = (
-        services_of(request)
-        .blobs.for_account(actor.account_id)
-        .presigned_get(
-            asset.bucket,
-            asset.key,
-            filename=PurePosixPath(asset.key).name,
-            expires=DOWNLOAD_SECONDS,
-        )
+    blobs = services_of(request).blobs
+    # Adopted assets keep the original application's keys, outside our account prefix.
+    store = (
+        blobs if assets.keeps_original_key(session, asset) else blobs.for_account(actor.account_id)
+    )
+    url = store.presigned_get(
+        asset.bucket,
+        asset.key,
+        filename=PurePosixPath(asset.key).name,
+        expires=DOWNLOAD_SECONDS,
     )
     return RedirectResponse(url, status_code=status.HTTP_302_FOUND)
