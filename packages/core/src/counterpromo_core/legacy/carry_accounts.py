@@ -57,7 +57,14 @@ def carry_accounts(carry: Carry) -> None:
         if not name:
             report.reject(legacy_id, "the name is blank")
             continue
-        reason = rules.too_long({"name": name}, {"name": 200})
+        reason = rules.too_long(
+            {
+                "name": name,
+                "stripeCustomerId": row["stripeCustomerId"],
+                "stripeSubId": row["stripeSubId"],
+            },
+            {"name": 200, "stripeCustomerId": 255, "stripeSubId": 255},
+        )
         if reason:
             report.reject(legacy_id, reason)
             continue
@@ -89,9 +96,16 @@ def carry_members(carry: Carry) -> None:
     report.rows = len(rows)
     done = carry.ids("account_users")
     accounts = carry.ids("accounts")
+    existing = list(
+        carry.connection.execute(select(Member.account_id, Member.email, Member.external_subject))
+    )
     taken: dict[tuple[uuid.UUID, str], str] = {
-        (r.account_id, r.email): "an existing member"
-        for r in carry.connection.execute(select(Member.account_id, Member.email))
+        (r.account_id, r.email): "an existing member" for r in existing
+    }
+    subjects: dict[tuple[uuid.UUID, str], str] = {
+        (r.account_id, r.external_subject): "an existing member"
+        for r in existing
+        if r.external_subject is not None
     }
     out: list[tuple[str, dict[str, Any]]] = []
     for row in rows:
@@ -113,9 +127,14 @@ def carry_members(carry: Carry) -> None:
             report.reject(legacy_id, f"email {email} clashes with {clash} of the same account")
             continue
         reason = rules.too_long({"clerkId": row["clerkId"]}, {"clerkId": 255})
+        same_person = subjects.get((account_id, row["clerkId"]))
+        if reason is None and same_person is not None:
+            reason = f"clerkId {row['clerkId']} is already {same_person} of the same account"
         if reason:
             report.reject(legacy_id, reason)
             continue
+        if row["clerkId"]:
+            subjects[(account_id, row["clerkId"])] = f"user {legacy_id}"
         role, lowered = rules.role(row["role"])
         if lowered:
             report.note(legacy_id, f"role {row['role']} is not ours: now {role} (less power)")
