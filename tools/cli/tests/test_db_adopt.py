@@ -206,6 +206,14 @@ def test_dry_run_reports_and_changes_nothing(full_url: str, cli: Cli) -> None:
     assert snapshot(full_url) == before
 
 
+def test_dry_run_needs_no_bucket_names(full_url: str, cli: Cli) -> None:
+    before = snapshot(full_url)
+    result = cli.run("db", "adopt", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "uploads -> uploads: 3 rows, 2 carried, 1 NOT carried" in result.output
+    assert snapshot(full_url) == before
+
+
 def test_failure_changes_nothing_and_is_one_line(full_url: str, cli: Cli) -> None:
     before = snapshot(full_url)
     line = cli.error_line("db", "upgrade")  # no bucket names for the original S3 keys

@@ -37,7 +37,9 @@ AssetsBucketOption = Annotated[
 ]
 
 
-def _buckets(uploads: str | None, assets: str | None, env: str | None) -> Callable[[], Buckets]:
+def _buckets(
+    uploads: str | None, assets: str | None, env: str | None, *, dry_run: bool = False
+) -> Callable[[], Buckets]:
     """Bucket names, looked up only if original uploads or assets are to be carried."""
 
     def resolve() -> Buckets:
@@ -52,6 +54,8 @@ def _buckets(uploads: str | None, assets: str | None, env: str | None) -> Callab
             return Buckets(
                 uploads=uploads or config.uploads_bucket, assets=assets or config.assets_bucket
             )
+        if dry_run:  # the report does not need the real names; the real run does
+            return Buckets(uploads="(uploads bucket)", assets="(assets bucket)")
         raise AdoptionError(
             "the original uploads and assets point at S3 keys, and no bucket names were given:"
             " set UPLOADS_BUCKET and ASSETS_BUCKET (or --uploads-bucket/--assets-bucket, or"
@@ -116,7 +120,9 @@ def adopt(
     url, label = _database_url()
     with database_errors(label), migration_errors("db adopt"):
         report = migrate.adopt(
-            url, dry_run=dry_run, buckets=_buckets(uploads_bucket, assets_bucket, env)
+            url,
+            dry_run=dry_run,
+            buckets=_buckets(uploads_bucket, assets_bucket, env, dry_run=dry_run),
         )
     if report is None:
         if json_output:
