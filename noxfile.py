@@ -124,6 +124,9 @@ def bench(session: nox.Session) -> None:
     end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""
     _sync(session, "--package", "counterpromo-worker")
     session.run("python", "services/worker/bench/worker_bench.py", *session.posargs)
+    # Adoption of the original application's database (issue 14): rows carried per second.
+    _sync(session, "--package", "counterpromo-cli")
+    session.run("python", "packages/core/bench/adopt_bench.py")
     # The system bench (issue 10): API vs. a bare Starlette + psycopg baseline, POST promos,
     # webhooks vs. signature verification, worker end to end vs. the raw render loop, time to
     # ready and peak RSS; prints the table and writes bench-results.json.

@@ -1065,17 +1065,27 @@ def build_brief_tables(url: str) -> None:
             _insert(conn, table, BRIEF_ROWS[table])
 
 
+def _full_schema(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(ENUMS_SQL)
+    conn.execute(LEDGER_SQL)
+    conn.execute(HAND_MADE_BILLING_PLANS_SQL)
+    conn.execute(ACCOUNTS_SQL)
+    conn.execute(TRIGGER_SQL)
+    conn.execute(USAGE_SQL)
+    conn.execute(f'CREATE TABLE "promos" ({PROMOS_COLUMNS_SQL});')
+    conn.execute(OTHER_TABLES_SQL)
+
+
+def build_full_schema(url: str) -> None:
+    """Every original table, enum type and the ledger table, without rows (for benchmarks)."""
+    with psycopg.connect(_libpq(url)) as conn:
+        _full_schema(conn)
+
+
 def build_full(url: str) -> None:
     """Every original table, enum and the Prisma ledger, with ``FULL_ROWS``."""
     with psycopg.connect(_libpq(url)) as conn:
-        conn.execute(ENUMS_SQL)
-        conn.execute(LEDGER_SQL)
-        conn.execute(HAND_MADE_BILLING_PLANS_SQL)
-        conn.execute(ACCOUNTS_SQL)
-        conn.execute(TRIGGER_SQL)
-        conn.execute(USAGE_SQL)
-        conn.execute(f'CREATE TABLE "promos" ({PROMOS_COLUMNS_SQL});')
-        conn.execute(OTHER_TABLES_SQL)
+        _full_schema(conn)
         for i, name in enumerate(PRISMA_MIGRATIONS):
             conn.execute(
                 'INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name,'
