@@ -232,6 +232,18 @@ def test_a_stranger_table_in_the_way_is_one_line(blank_url: str, cli: Cli) -> No
     assert snapshot(blank_url) == before
 
 
+def test_a_failing_migration_is_one_line_and_changes_nothing(blank_url: str, cli: Cli) -> None:
+    assert cli.run("db", "upgrade", "0002").exit_code == 0
+    query(blank_url, "CREATE TABLE legacy_ids (made_by_hand int)")  # in the way of 0005
+    before = snapshot(blank_url)
+    line = cli.error_line("db", "upgrade")
+    assert 'relation "legacy_ids" already exists' in line
+    assert "nothing was changed" in line
+    assert "rename or drop it by hand" in line
+    assert snapshot(blank_url) == before
+    assert query(blank_url, "SELECT version_num FROM alembic_version") == [("0002",)]
+
+
 def test_unknown_revision_is_one_line(blank_url: str, cli: Cli) -> None:
     line = cli.error_line("db", "upgrade", "nosuchrev")
     assert "nosuchrev" in line
