@@ -5,8 +5,11 @@ migrations and, on a database that holds the original application's tables, thei
 adoption (``counterpromo_core.legacy``). Any failure leaves the database as it was.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -14,9 +17,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine
 
-from counterpromo_core.legacy import AdoptionReport, Buckets
-from counterpromo_core.legacy import adopt as adoption
 from counterpromo_core.settings import normalise_database_url
+
+if TYPE_CHECKING:
+    from counterpromo_core.legacy import AdoptionReport, Buckets
 
 
 def alembic_config(database_url: str) -> Config:
@@ -38,6 +42,10 @@ def _migrated(
     actor: str,
     buckets: Callable[[], Buckets] | None,
 ) -> AdoptionReport | None:
+    # Imported here: the adoption code is only needed when migrating, not by every
+    # importer of ``counterpromo_core.db``.
+    from counterpromo_core.legacy import adopt as adoption  # noqa: PLC0415
+
     config = alembic_config(database_url)
 
     def migrate(connection: Connection) -> None:
