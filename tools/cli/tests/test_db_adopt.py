@@ -305,6 +305,8 @@ def test_full_database_is_adopted_field_by_field(full_url: str, cli: Cli) -> Non
         "clusdua004": (account_id["clacchb0001"], "dual@shared.example", "admin", "user_dual"),
         "clusdua005": (account_id["clacctt0002"], "dual@shared.example", "owner", "user_dual"),
     }
+    assert "subscription status unknown" in result.output
+    assert {v["subscription_status"] for v in accounts.values()} == {None}
     assert "role marketing is not ours: now member (less power): clusmkt002" in result.output
     assert "role branch_manager is not ours: now member (less power): clusbrm003" in (result.output)
     assert "clashes with user clusdua005 of the same account: cluscas006" in result.output

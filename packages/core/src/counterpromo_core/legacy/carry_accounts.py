@@ -80,6 +80,12 @@ def carry_accounts(carry: Carry) -> None:
         if row["stripeSubId"] and row["stripeSubId"] in taken_subs:
             report.reject(legacy_id, f"Stripe subscription {row['stripeSubId']} is already ours")
             continue
+        if row["stripeSubId"]:
+            report.note(
+                legacy_id,
+                "subscription status unknown (the original kept none): set by billing from"
+                " Stripe's next event for the subscription",
+            )
         if row["isProductAdmin"]:
             report.note(legacy_id, "isProductAdmin is not carried (operators use the CLI)")
         out.append((legacy_id, account_values(row, uuid.uuid4())))
