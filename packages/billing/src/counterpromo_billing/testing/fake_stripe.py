@@ -9,12 +9,16 @@ copy of the object as it is at that moment (a snapshot, like Stripe's), while
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import html
 import json
 import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from counterpromo_billing.testing.forms import FormError, decode_form
 
 DEFAULT_SECRET_KEY = "sk_test_counterpromo_fake"  # noqa: S105 - the fake's own test key
 DEFAULT_WEBHOOK_SECRET = "whsec_counterpromo_fake"  # noqa: S105 - the fake's own secret
+PAY_PAGE = "/c/pay/"  # the fake's hosted checkout page: GET shows it, POST pays
 # The statuses Stripe gives a subscription: the ones our accounts table accepts.
 SUBSCRIPTION_STATUSES = frozenset(models.SUBSCRIPTION_STATUSES)
 
@@ -98,7 +103,9 @@ class FakeStripe:
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         host: str = "127.0.0.1",
         port: int = 0,
+        webhook_url: str | None = None,
     ) -> None:
+        """``webhook_url``: where paying on the fake's checkout page delivers signed events."""
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self._address = (host, port)
@@ -107,18 +114,63 @@ class FakeStripe:
         self._clock = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._routes: list[tuple[str, re.Pattern[str], Route]] = [
-            ("POST", re.compile(r"^/v1/customers$"), self._create_customer),
-            ("GET", re.compile(r"^/v1/customers$"), self._list_customers),
-            ("GET", re.compile(r"^/v1/customers/([^/]+)$"), self._get_customer),
-            ("POST", re.compile(r"^/v1/customers/([^/]+)$"), self._update_customer),
-            ("DELETE", re.compile(r"^/v1/customers/([^/]+)$"), self._delete_customer),
-            ("POST", re.compile(r"^/v1/checkout/sessions$"), self._create_checkout_session),
-            ("GET", re.compile(r"^/v1/checkout/sessions/([^/]+)$"), self._get_checkout_session),
-            ("POST", re.compile(r"^/v1/billing_portal/sessions$"), self._create_portal_session),
-            ("GET", re.compile(r"^/v1/subscriptions$"), self._list_subscriptions),
-            ("GET", re.compile(r"^/v1/subscriptions/([^/]+)$"), self._get_subscription),
-            ("DELETE", re.compile(r"^/v1/subscriptions/([^/]+)$"), self._delete_subscription),
+        self.webhook_url = webhook_url
+        self._connections: set[socket.socket] = set()
+        self._routes: list[tuple[str, re.Pattern[str], Route, frozenset[str]]] = [
+            ("POST", _path(r"/v1/customers"), self._create_customer, _CUSTOMER_FIELDS),
+            ("GET", _path(r"/v1/customers"), self._list_customers, _LIST | {"email"}),
+            ("GET", _path(r"/v1/customers/([^/]+)"), self._get_customer, _NONE),
+            ("POST", _path(r"/v1/customers/([^/]+)"), self._update_customer, _CUSTOMER_FIELDS),
+            ("DELETE", _path(r"/v1/customers/([^/]+)"), self._delete_customer, _NONE),
+            (
+                "POST",
+                _path(r"/v1/checkout/sessions"),
+                self._create_checkout_session,
+                _CHECKOUT_FIELDS,
+            ),
+            (
+                "GET",
+                _path(r"/v1/checkout/sessions"),
+                self._list_checkout_sessions,
+                _LIST | {"customer", "status", "subscription", "payment_intent"},
+            ),
+            (
+                "GET",
+                _path(r"/v1/checkout/sessions/([^/]+)"),
+                self._get_checkout_session,
+                _NONE,
+            ),
+            (
+                "POST",
+                _path(r"/v1/checkout/sessions/([^/]+)/expire"),
+                self._expire_checkout_session,
+                _NONE,
+            ),
+            (
+                "POST",
+                _path(r"/v1/billing_portal/sessions"),
+                self._create_portal_session,
+                frozenset({"customer", "return_url", "configuration", "flow_data", "locale"}),
+            ),
+            (
+                "GET",
+                _path(r"/v1/subscriptions"),
+                self._list_subscriptions,
+                _LIST | {"customer", "status", "price"},
+            ),
+            ("GET", _path(r"/v1/subscriptions/([^/]+)"), self._get_subscription, _NONE),
+            (
+                "POST",
+                _path(r"/v1/subscriptions/([^/]+)"),
+                self._post_subscription,
+                _SUBSCRIPTION_UPDATE_FIELDS,
+            ),
+            (
+                "DELETE",
+                _path(r"/v1/subscriptions/([^/]+)"),
+                self._delete_subscription,
+                frozenset({"prorate", "invoice_now", "cancellation_details"}),
+            ),
         ]
 
     # -- lifecycle -----------------------------------------------------------------
@@ -135,9 +187,18 @@ class FakeStripe:
         return self.base_url
 
     def stop(self) -> None:
+        """Stop serving and close every open (keep-alive) connection."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            with self._lock:
+                open_connections = list(self._connections)
+                self._connections.clear()
+            for connection in open_connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    connection.close()
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server = None
@@ -167,6 +228,17 @@ class FakeStripe:
         """Forget every object, idempotency key and recorded request."""
         with self._lock:
             self._state = _State()
+
+    def _track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    @property
+    def serving(self) -> bool:
+        return self._server is not None
 
     # -- inspection ----------------------------------------------------------------
 
@@ -375,6 +447,62 @@ class FakeStripe:
         )
         return payload, header
 
+    # -- the hosted checkout page and webhook delivery (for a laptop without Stripe) ----
+
+    def pay(self, session_id: str) -> list[int]:
+        """The customer pays on the checkout page: complete, then deliver the events.
+
+        Delivers ``checkout.session.completed``, ``customer.subscription.created`` and
+        ``invoice.paid``, signed, to ``webhook_url`` (when set); returns their HTTP statuses.
+        """
+        sub = self.complete_checkout(session_id)
+        events = [
+            self.checkout_completed_event(session_id),
+            self.subscription_event("customer.subscription.created", sub["id"]),
+            self.invoice_event("invoice.paid", sub["id"]),
+        ]
+        return [self.deliver(event) for event in events] if self.webhook_url else []
+
+    def deliver(self, event: dict[str, Any]) -> int:
+        """POST a signed event to ``webhook_url``; the HTTP status (0 when unreachable)."""
+        if not self.webhook_url:
+            raise RuntimeError("the fake Stripe has no webhook_url to deliver to")
+        payload, header = self.sign(event)
+        request = urllib.request.Request(  # noqa: S310 - a local http URL we were given
+            self.webhook_url,
+            data=payload,
+            method="POST",
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return 0
+
+    def pay_page(self, method: str, session_id: str) -> tuple[int, str, dict[str, str]]:
+        """GET: the checkout page with a Pay button; POST: pay, then redirect to success_url."""
+        try:
+            session = self.checkout_session(session_id)
+        except KeyError:
+            return 404, _page_html("No such checkout session", session_id), {}
+        if method == "POST":
+            if session["status"] != "open":
+                return 409, _page_html(f"This checkout session is {session['status']}", ""), {}
+            self.pay(session_id)
+            target = str(session.get("success_url") or "/")
+            return 303, "", {"Location": target.replace("{CHECKOUT_SESSION_ID}", session_id)}
+        if session["status"] != "open":
+            return 200, _page_html(f"This checkout session is {session['status']}", ""), {}
+        price = html.escape(str(session["_line_items"][0].get("price", "")))
+        form = (
+            f"<p>Subscription: <code>{price}</code></p>"
+            f'<form method="post"><button type="submit">Pay (test card)</button></form>'
+        )
+        return 200, _page_html("Fake Stripe Checkout", form), {}
+
     # -- internals (call with the lock held) ---------------------------------------
 
     def _tick(self) -> int:
@@ -438,10 +566,12 @@ class FakeStripe:
                             error_type="idempotency_error",
                         )
                     return cached[1], copy.deepcopy(cached[2]), True
-            for route_method, pattern, route in self._routes:
+            for route_method, pattern, route, allowed in self._routes:
                 match = pattern.match(path)
                 if route_method == method and match is not None:
+                    expand = _check_params(params, allowed)
                     status, body = route(match, params)
+                    body = self._expanded(body, expand)
                     break
             else:
                 raise StripeHTTPError(
@@ -468,10 +598,7 @@ class FakeStripe:
             for c in self._state.customers.values()
             if not c.get("deleted") and (not params.get("email") or c["email"] == params["email"])
         ]
-        limit = int(params.get("limit") or 10)
-        return 200, _list(
-            sorted(found, key=lambda c: -c["created"])[:limit], "/v1/customers", len(found) > limit
-        )
+        return 200, _page(found, params, "/v1/customers")
 
     def _get_customer(self, match: re.Match[str], _: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, self._customer(match.group(1), include_deleted=True)
@@ -526,10 +653,22 @@ class FakeStripe:
                     )
         customer_id = params.get("customer") or None
         if customer_id is not None:
-            self._customer(customer_id)
+            try:
+                self._customer(customer_id)
+            except StripeHTTPError:
+                raise StripeHTTPError(
+                    400,
+                    f"No such customer: '{customer_id}'",
+                    code="resource_missing",
+                    param="customer",
+                ) from None
         session_id = shapes.new_id("cs_test_", 58)
         obj = shapes.checkout_session(
-            session_id, created=self._tick(), params=params, customer_id=customer_id
+            session_id,
+            created=self._tick(),
+            params=params,
+            customer_id=customer_id,
+            url=f"{self.base_url}{PAY_PAGE}{session_id}",
         )
         stored = dict(obj)
         stored["_line_items"] = line_items
@@ -540,13 +679,81 @@ class FakeStripe:
         self._state.checkout_sessions[session_id] = stored
         return 200, obj
 
+    def _expanded(self, body: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+        """``expand[]``: replace the ids at each dotted path with the objects they name."""
+        if not paths:
+            return body
+        body = copy.deepcopy(body)
+        for index, path in enumerate(paths):
+            self._expand_path(body, path.split("."), f"expand[{index}]", path)
+        return body
+
+    def _expand_path(self, node: Any, parts: list[str], param: str, path: str) -> None:
+        if isinstance(node, dict) and node.get("object") == "list" and parts[0] == "data":
+            for child in node["data"]:
+                self._expand_path(child, parts[1:], param, path)
+            return
+        if not isinstance(node, dict) or parts[0] not in node:
+            raise _invalid(param, f"This property cannot be expanded ({path}).")
+        if len(parts) > 1:
+            self._expand_path(node[parts[0]], parts[1:], param, path)
+            return
+        value = node[parts[0]]
+        if value is None or isinstance(value, dict):
+            return
+        found = self._by_id(value) if isinstance(value, str) else None
+        if found is None:
+            raise _invalid(param, f"This property cannot be expanded ({path}).")
+        node[parts[0]] = copy.deepcopy(found)
+
+    def _by_id(self, object_id: str) -> dict[str, Any] | None:
+        for store in (
+            self._state.customers,
+            self._state.subscriptions,
+            self._state.checkout_sessions,
+        ):
+            if object_id in store:
+                return _public(store[object_id])
+        return None
+
+    def _list_checkout_sessions(
+        self, _: re.Match[str], params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        status = params.get("status")
+        if status is not None and status not in ("open", "complete", "expired"):
+            raise _invalid("status", f"Invalid status: {status}", "parameter_invalid_string")
+        found = [
+            _public(c)
+            for c in self._state.checkout_sessions.values()
+            if (not params.get("customer") or c["customer"] == params["customer"])
+            and (not status or c["status"] == status)
+            and (not params.get("subscription") or c["subscription"] == params["subscription"])
+        ]
+        return 200, _page(found, params, "/v1/checkout/sessions")
+
+    def _expire_checkout_session(
+        self, match: re.Match[str], _: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        stored = self._state.checkout_sessions.get(match.group(1))
+        if stored is None:
+            raise _missing("checkout.session", match.group(1))
+        if stored["status"] != "open":
+            raise StripeHTTPError(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f'This Checkout Session has a status of "{stored["status"]}".',
+                param="session",
+            )
+        stored.update(status="expired", url=None)
+        return 200, _public(stored)
+
     def _get_checkout_session(
         self, match: re.Match[str], _: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         stored = self._state.checkout_sessions.get(match.group(1))
         if stored is None:
             raise _missing("checkout.session", match.group(1))
-        return 200, {k: v for k, v in stored.items() if not k.startswith("_")}
+        return 200, _public(stored)
 
     def _create_portal_session(
         self, _: re.Match[str], params: dict[str, Any]
@@ -566,22 +773,21 @@ class FakeStripe:
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         wanted = params.get("status")
+        if wanted is not None and wanted not in {"all", "ended", *SUBSCRIPTION_STATUSES}:
+            raise _invalid("status", f"Invalid status: must be one of all, ended, ... ({wanted})")
         found = [
             s
             for s in self._state.subscriptions.values()
             if (not params.get("customer") or s["customer"] == params["customer"])
+            and (not params.get("price") or s["items"]["data"][0]["price"]["id"] == params["price"])
             and (
                 wanted == "all"
-                or (wanted is None and s["status"] != "canceled")
+                or (wanted is None and s["status"] not in ("canceled", "incomplete_expired"))
+                or (wanted == "ended" and s["status"] in ("canceled", "incomplete_expired"))
                 or s["status"] == wanted
             )
         ]
-        limit = int(params.get("limit") or 10)
-        return 200, _list(
-            sorted(found, key=lambda s: -s["created"])[:limit],
-            "/v1/subscriptions",
-            len(found) > limit,
-        )
+        return 200, _page(found, params, "/v1/subscriptions")
 
     def _get_subscription(
         self, match: re.Match[str], _: dict[str, Any]
@@ -589,13 +795,210 @@ class FakeStripe:
         return 200, self._subscription(match.group(1))
 
     def _delete_subscription(
-        self, match: re.Match[str], _: dict[str, Any]
+        self, match: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        return 200, self._cancel(match.group(1))
+        sub = self._subscription(match.group(1))
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise StripeHTTPError(
+                400,
+                f"A canceled subscription can only update its cancellation_details "
+                f"and metadata ({sub['id']}).",
+                code="resource_missing",
+                param="id",
+            )
+        _flag(params, "prorate")
+        _flag(params, "invoice_now")
+        return 200, self._cancel(sub["id"])
+
+    def _post_subscription(
+        self, match: re.Match[str], params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """Update: cancel at period end (or not), change the price, metadata."""
+        sub = self._subscription(match.group(1))
+        if sub["status"] in ("canceled", "incomplete_expired") and set(params) - {
+            "metadata",
+            "cancellation_details",
+            "expand",
+        }:
+            raise StripeHTTPError(
+                400,
+                f"A canceled subscription can only update its cancellation_details "
+                f"and metadata ({sub['id']}).",
+                param="id",
+            )
+        behavior = params.get("proration_behavior")
+        if behavior is not None and behavior not in ("create_prorations", "none", "always_invoice"):
+            raise _invalid("proration_behavior", f"Invalid proration_behavior: {behavior}")
+        price_id = _item_price(params, sub)
+        cancel = _flag(params, "cancel_at_period_end")
+        if isinstance(params.get("metadata"), dict):
+            merged = {**sub["metadata"], **params["metadata"]}
+            sub["metadata"] = {k: v for k, v in merged.items() if v != ""}
+        self.update_subscription(sub["id"], price_id=price_id, cancel_at_period_end=cancel)
+        return 200, sub
+
+
+def _path(pattern: str) -> re.Pattern[str]:
+    return re.compile(f"^{pattern}$")
+
+
+_NONE: frozenset[str] = frozenset()
+_LIST = frozenset({"limit", "starting_after", "ending_before"})
+_CUSTOMER_FIELDS = frozenset({"name", "email", "metadata", "description", "phone", "address"})
+_CHECKOUT_FIELDS = frozenset(
+    {
+        "mode",
+        "success_url",
+        "cancel_url",
+        "line_items",
+        "customer",
+        "customer_email",
+        "customer_update",
+        "client_reference_id",
+        "metadata",
+        "subscription_data",
+        "allow_promotion_codes",
+        "billing_address_collection",
+        "automatic_tax",
+        "tax_id_collection",
+        "locale",
+        "ui_mode",
+        "expires_at",
+        "payment_method_types",
+    }
+)
+_SUBSCRIPTION_UPDATE_FIELDS = frozenset(
+    {
+        "cancel_at_period_end",
+        "cancel_at",
+        "cancellation_details",
+        "items",
+        "proration_behavior",
+        "metadata",
+        "default_payment_method",
+        "payment_behavior",
+    }
+)
+MAX_LIMIT = 100
+
+
+def _invalid(param: str, message: str, code: str = "parameter_invalid") -> StripeHTTPError:
+    return StripeHTTPError(400, message, code=code, param=param)
+
+
+def _check_params(params: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    """Stripe's "Received unknown parameter" for anything the endpoint does not take.
+
+    Returns the ``expand[]`` paths (allowed everywhere).
+    """
+    for name in params:
+        if name != "expand" and name not in allowed:
+            raise _invalid(name, f"Received unknown parameter: {name}", "parameter_unknown")
+    expand = params.get("expand", [])
+    if isinstance(expand, str):
+        expand = [expand]
+    if not isinstance(expand, list) or not all(isinstance(e, str) for e in expand):
+        raise _invalid("expand", "Invalid array", "parameter_invalid")
+    return expand
+
+
+def _flag(params: dict[str, Any], name: str) -> bool | None:
+    """A form boolean (``true``/``false``); 400 for anything else."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if value in ("true", True):
+        return True
+    if value in ("false", False):
+        return False
+    raise _invalid(name, f"Invalid boolean: {value}", "parameter_invalid_boolean")
+
+
+def _item_price(params: dict[str, Any], sub: dict[str, Any]) -> str | None:
+    """The new price of ``items[0]`` (one item per subscription), if the update sets one."""
+    items = params.get("items")
+    if items is None:
+        return None
+    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+        raise _invalid("items", "Invalid array: give exactly one item", "parameter_invalid")
+    item = items[0]
+    unknown = set(item) - {"id", "price", "quantity"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise _invalid(f"items[0][{name}]", f"Received unknown parameter: items[0][{name}]")
+    if item.get("id") not in (None, sub["items"]["data"][0]["id"]):
+        raise StripeHTTPError(
+            400,
+            f"No such subscription item: '{item['id']}'",
+            code="resource_missing",
+            param="items[0][id]",
+        )
+    price = item.get("price")
+    if price is not None and not str(price).startswith("price_"):
+        raise StripeHTTPError(
+            400, f"No such price: '{price}'", code="resource_missing", param="items[0][price]"
+        )
+    return str(price) if price is not None else None
+
+
+def _limit(params: dict[str, Any]) -> int:
+    raw = params.get("limit")
+    if raw is None:
+        return 10
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise _invalid("limit", f"Invalid integer: {raw}", "parameter_invalid_integer") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise _invalid(
+            "limit",
+            f"This value must be greater than or equal to 1 and less than or equal to "
+            f"{MAX_LIMIT} ({limit}).",
+            "parameter_invalid_integer",
+        )
+    return limit
+
+
+def _cursor_index(ordered: list[dict[str, Any]], params: dict[str, Any], name: str) -> int:
+    cursor = params[name]
+    for index, obj in enumerate(ordered):
+        if obj["id"] == cursor:
+            return index
+    raise StripeHTTPError(400, f"No such object: '{cursor}'", code="resource_missing", param=name)
+
+
+def _page(objects: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
+    """A list page, newest first, with ``limit``, ``starting_after``, ``ending_before``."""
+    limit = _limit(params)
+    ordered = sorted(objects, key=lambda o: (o["created"], o["id"]), reverse=True)
+    if params.get("starting_after") and params.get("ending_before"):
+        raise _invalid(
+            "ending_before",
+            "You may only specify one of these parameters: starting_after, ending_before.",
+        )
+    if params.get("starting_after"):
+        rest = ordered[_cursor_index(ordered, params, "starting_after") + 1 :]
+        return _list(rest[:limit], url, len(rest) > limit)
+    if params.get("ending_before"):
+        before = ordered[: _cursor_index(ordered, params, "ending_before")]
+        return _list(before[-limit:], url, len(before) > limit)
+    return _list(ordered[:limit], url, len(ordered) > limit)
 
 
 def _list(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def _page_html(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _public(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without the fake's private ``_`` fields."""
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
 def _check_status(status: str) -> None:
@@ -613,11 +1016,35 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             # Headers and body go out in separate writes: without this, Nagle's
             # algorithm and the client's delayed ACK add ~40 ms to every response.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            fake._track(self.connection, open_=True)
+
+        def finish(self) -> None:
+            fake._track(self.connection, open_=False)
+            with contextlib.suppress(OSError):
+                super().finish()
+
+        def _send(
+            self, status: int, data: bytes, content_type: str, headers: dict[str, str]
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if not fake.serving:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(data)
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
+            if url.path.startswith(PAY_PAGE):
+                status, page, headers = fake.pay_page(self.command, url.path.removeprefix(PAY_PAGE))
+                self._send(status, page.encode(), "text/html; charset=utf-8", headers)
+                return
             auth = self.headers.get("Authorization") or ""
             api_key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
             replayed = False
@@ -634,15 +1061,15 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 status, payload = exc.status, exc.body
             except FormError as exc:
                 status, payload = 400, shapes.error_body(str(exc))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", f"req_{uuid.uuid4().hex[:14]}")
+            except Exception as exc:  # noqa: BLE001 - a bug in the fake: a 500, never a hang-up
+                status = 500
+                payload = shapes.error_body(
+                    f"fake Stripe error: {type(exc).__name__}: {exc}", error_type="api_error"
+                )
+            headers = {"Request-Id": f"req_{uuid.uuid4().hex[:14]}"}
             if replayed:
-                self.send_header("Idempotent-Replayed", "true")
-            self.end_headers()
-            self.wfile.write(data)
+                headers["Idempotent-Replayed"] = "true"
+            self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
         do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's naming
 

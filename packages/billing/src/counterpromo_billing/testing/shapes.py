@@ -208,7 +208,9 @@ def checkout_session(
     created: int,
     params: dict[str, Any],
     customer_id: str | None,
+    url: str | None = None,
 ) -> dict[str, Any]:
+    url = url or f"https://checkout.stripe.com/c/pay/{session_id}"
     return {
         "id": session_id,
         "object": "checkout.session",
@@ -239,7 +241,42 @@ def checkout_session(
         "subscription": None,
         "success_url": params.get("success_url"),
         "ui_mode": "hosted",
-        "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+        "url": url,
+        # Fields the real API returns on every session (null or empty when unused).
+        "adaptive_pricing": None,
+        "after_expiration": None,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
+        "currency_conversion": None,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
+        "customer_account": None,
+        "discounts": [],
+        "integration_identifier": None,
+        "invoice_creation": None,
+        "managed_payments": None,
+        "origin_context": None,
+        "payment_method_collection": "always",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "wallet_options": None,
     }
 
 
