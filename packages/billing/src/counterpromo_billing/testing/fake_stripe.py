@@ -266,6 +266,30 @@ class FakeStripe:
         with self._lock:
             return copy.deepcopy(self._subscription(subscription_id))
 
+    def subscriptions_of(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every subscription of the customer (any status), oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                sorted(
+                    (s for s in self._state.subscriptions.values() if s["customer"] == customer_id),
+                    key=lambda s: (s["created"], s["id"]),
+                )
+            )
+
+    def checkout_sessions_of(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every Checkout Session of the customer (any status), oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                sorted(
+                    (
+                        _public(c)
+                        for c in self._state.checkout_sessions.values()
+                        if c["customer"] == customer_id
+                    ),
+                    key=lambda c: (c["created"], c["id"]),
+                )
+            )
+
     def checkout_session(self, session_id: str) -> dict[str, Any]:
         with self._lock:
             session = self._state.checkout_sessions.get(session_id)
