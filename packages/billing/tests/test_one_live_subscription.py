@@ -20,7 +20,7 @@ from counterpromo_core.db.models import AuditEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .conftest import APP_URL
+APP_URL = "https://app.counterpromo.test"
 
 Deliver = Callable[[dict[str, Any]], WebhookOutcome]
 

@@ -290,6 +290,18 @@ class FakeStripe:
                 )
             )
 
+    def public_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """The session as the API returns it (for building ``checkout.session.*`` events)."""
+        return _public(self.checkout_session(session_id))
+
+    def set_trial_end(self, subscription_id: str, trial_end: int | None) -> dict[str, Any]:
+        """Set the subscription's ``trial_start``/``trial_end`` (a trial until ``trial_end``)."""
+        with self._lock:
+            sub = self._subscription(subscription_id)
+            sub["trial_start"] = sub["created"] if trial_end else None
+            sub["trial_end"] = trial_end
+            return copy.deepcopy(sub)
+
     def checkout_session(self, session_id: str) -> dict[str, Any]:
         with self._lock:
             session = self._state.checkout_sessions.get(session_id)
