@@ -15,6 +15,7 @@ import html
 import json
 import re
 import socket
+import sys
 import threading
 import time
 import urllib.error
@@ -178,7 +179,7 @@ class FakeStripe:
     def start(self) -> str:
         """Start serving in a background thread; returns ``base_url``."""
         if self._server is None:
-            self._server = ThreadingHTTPServer(self._address, _handler_for(self))
+            self._server = _QuietServer(self._address, _handler_for(self))
             self._server.daemon_threads = True
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="fake-stripe", daemon=True
@@ -1040,6 +1041,15 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 def _check_status(status: str) -> None:
     if status not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"not a Stripe subscription status: {status!r}")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A connection the client (or ``stop()``) closed is not an error worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
