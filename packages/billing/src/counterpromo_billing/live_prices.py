@@ -58,9 +58,21 @@ class LivePrices:
         self._read_at = 0.0
 
     @classmethod
-    def from_ssm(cls, ssm: SSMClient, env: str, *, max_age: float = DEFAULT_MAX_AGE) -> LivePrices:
+    def from_ssm(
+        cls,
+        ssm: SSMClient,
+        env: str,
+        *,
+        max_age: float = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> LivePrices:
+        """The maps of environment ``env`` in SSM."""
         namespace = naming.EnvNames(env).namespace
-        return cls(lambda: prices_from_parameters(read_parameters(ssm, namespace)), max_age=max_age)
+        return cls(
+            lambda: prices_from_parameters(read_parameters(ssm, namespace)),
+            max_age=max_age,
+            clock=clock,
+        )
 
     def current(self) -> Prices:
         with self._lock:
