@@ -12,6 +12,7 @@ wherever the billing functions take a price source. Safe to share between thread
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 DEFAULT_MAX_AGE = 60.0
+log = logging.getLogger("counterpromo_billing.prices")
 
 
 def prices_from_parameters(parameters: Mapping[str, str]) -> Prices:
@@ -49,13 +51,16 @@ class LivePrices:
         *,
         max_age: float = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
+        initial: Prices | None = None,
     ) -> None:
+        """``initial``: the maps already read (e.g. the process's ``AppConfig``), used until
+        ``max_age`` passes; a timed re-read that fails keeps the last maps (and logs)."""
         self._read = read
         self._max_age = max_age
         self._clock = clock
         self._lock = threading.Lock()
-        self._prices: Prices | None = None
-        self._read_at = 0.0
+        self._prices: Prices | None = initial
+        self._read_at = clock() if initial is not None else 0.0
 
     @classmethod
     def from_ssm(
@@ -65,6 +70,7 @@ class LivePrices:
         *,
         max_age: float = DEFAULT_MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
+        initial: Prices | None = None,
     ) -> LivePrices:
         """The maps of environment ``env`` in SSM."""
         namespace = naming.EnvNames(env).namespace
@@ -72,12 +78,21 @@ class LivePrices:
             lambda: prices_from_parameters(read_parameters(ssm, namespace)),
             max_age=max_age,
             clock=clock,
+            initial=initial,
         )
 
     def current(self) -> Prices:
         with self._lock:
-            if self._prices is None or self._clock() - self._read_at > self._max_age:
+            if self._prices is None:
                 self._prices = self._read()
+                self._read_at = self._clock()
+            elif self._clock() - self._read_at > self._max_age:
+                try:
+                    self._prices = self._read()
+                except Exception:  # SSM unreachable: the last maps beat no maps
+                    log.warning(
+                        "could not re-read the price map; keeping the last one", exc_info=True
+                    )
                 self._read_at = self._clock()
             return self._prices
 
