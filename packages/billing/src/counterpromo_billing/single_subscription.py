@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping
 
 from counterpromo_core.db.models import AuditEvent
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stripe import InvalidRequestError, StripeClient
 
@@ -67,6 +68,25 @@ def _cancel_now(stripe: StripeClient, subscription_id: str) -> None:
             raise
 
 
+BILLING_AUDIT_ACTIONS = (
+    DUPLICATE_CANCELED,
+    "billing.customer_deleted",
+    "billing.customer_missing",
+)
+
+
+def billing_audit(session: Session, *, limit: int = 50) -> list[AuditEvent]:
+    """What billing did on its own (duplicates cancelled, customers gone), newest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(BILLING_AUDIT_ACTIONS))
+            .order_by(AuditEvent.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def keep_one_live_subscription(
     session: Session,
     stripe: StripeClient,
@@ -104,8 +124,10 @@ def keep_one_live_subscription(
 
 
 __all__ = [
+    "BILLING_AUDIT_ACTIONS",
     "DUPLICATE_CANCELED",
     "PriceSource",
+    "billing_audit",
     "keep_one_live_subscription",
     "live_subscriptions",
     "refresh_prices",
