@@ -15,62 +15,42 @@ import html
 import json
 import re
 import socket
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import stripe
 from counterpromo_core.db import models
 
 from counterpromo_billing.clients import connect
 from counterpromo_billing.testing import shapes
-from counterpromo_billing.testing.forms import FormError, decode_form
+from counterpromo_billing.testing.fake_http import PAY_PAGE, QuietServer, handler_for, page_html
+from counterpromo_billing.testing.fake_params import (
+    CHECKOUT_FIELDS,
+    CUSTOMER_FIELDS,
+    LIST_PARAMS,
+    NO_PARAMS,
+    SUBSCRIPTION_UPDATE_FIELDS,
+    StripeHTTPError,
+    check_params,
+    form_flag,
+    invalid,
+    item_price,
+    missing,
+    page,
+    required,
+    route_path,
+)
 
 DEFAULT_SECRET_KEY = "sk_test_counterpromo_fake"  # noqa: S105 - the fake's own test key
 DEFAULT_WEBHOOK_SECRET = "whsec_counterpromo_fake"  # noqa: S105 - the fake's own secret
-PAY_PAGE = "/c/pay/"  # the fake's hosted checkout page: GET shows it, POST pays
 # The statuses Stripe gives a subscription: the ones our accounts table accepts.
 SUBSCRIPTION_STATUSES = frozenset(models.SUBSCRIPTION_STATUSES)
-
-
-class StripeHTTPError(Exception):
-    """Answered to the client as a Stripe-shaped JSON error."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        error_type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = shapes.error_body(message, error_type=error_type, code=code, param=param)
-
-
-def _missing(kind: str, object_id: str) -> StripeHTTPError:
-    return StripeHTTPError(
-        404, f"No such {kind}: '{object_id}'", code="resource_missing", param="id"
-    )
-
-
-def _required(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if value in (None, ""):
-        raise StripeHTTPError(
-            400, f"Missing required param: {name}.", code="parameter_missing", param=name
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -118,57 +98,57 @@ class FakeStripe:
         self.webhook_url = webhook_url
         self._connections: set[socket.socket] = set()
         self._routes: list[tuple[str, re.Pattern[str], Route, frozenset[str]]] = [
-            ("POST", _path(r"/v1/customers"), self._create_customer, _CUSTOMER_FIELDS),
-            ("GET", _path(r"/v1/customers"), self._list_customers, _LIST | {"email"}),
-            ("GET", _path(r"/v1/customers/([^/]+)"), self._get_customer, _NONE),
-            ("POST", _path(r"/v1/customers/([^/]+)"), self._update_customer, _CUSTOMER_FIELDS),
-            ("DELETE", _path(r"/v1/customers/([^/]+)"), self._delete_customer, _NONE),
+            ("POST", route_path(r"/v1/customers"), self._create_customer, CUSTOMER_FIELDS),
+            ("GET", route_path(r"/v1/customers"), self._list_customers, LIST_PARAMS | {"email"}),
+            ("GET", route_path(r"/v1/customers/([^/]+)"), self._get_customer, NO_PARAMS),
+            ("POST", route_path(r"/v1/customers/([^/]+)"), self._update_customer, CUSTOMER_FIELDS),
+            ("DELETE", route_path(r"/v1/customers/([^/]+)"), self._delete_customer, NO_PARAMS),
             (
                 "POST",
-                _path(r"/v1/checkout/sessions"),
+                route_path(r"/v1/checkout/sessions"),
                 self._create_checkout_session,
-                _CHECKOUT_FIELDS,
+                CHECKOUT_FIELDS,
             ),
             (
                 "GET",
-                _path(r"/v1/checkout/sessions"),
+                route_path(r"/v1/checkout/sessions"),
                 self._list_checkout_sessions,
-                _LIST | {"customer", "status", "subscription", "payment_intent"},
+                LIST_PARAMS | {"customer", "status", "subscription", "payment_intent"},
             ),
             (
                 "GET",
-                _path(r"/v1/checkout/sessions/([^/]+)"),
+                route_path(r"/v1/checkout/sessions/([^/]+)"),
                 self._get_checkout_session,
-                _NONE,
+                NO_PARAMS,
             ),
             (
                 "POST",
-                _path(r"/v1/checkout/sessions/([^/]+)/expire"),
+                route_path(r"/v1/checkout/sessions/([^/]+)/expire"),
                 self._expire_checkout_session,
-                _NONE,
+                NO_PARAMS,
             ),
             (
                 "POST",
-                _path(r"/v1/billing_portal/sessions"),
+                route_path(r"/v1/billing_portal/sessions"),
                 self._create_portal_session,
                 frozenset({"customer", "return_url", "configuration", "flow_data", "locale"}),
             ),
             (
                 "GET",
-                _path(r"/v1/subscriptions"),
+                route_path(r"/v1/subscriptions"),
                 self._list_subscriptions,
-                _LIST | {"customer", "status", "price"},
+                LIST_PARAMS | {"customer", "status", "price"},
             ),
-            ("GET", _path(r"/v1/subscriptions/([^/]+)"), self._get_subscription, _NONE),
+            ("GET", route_path(r"/v1/subscriptions/([^/]+)"), self._get_subscription, NO_PARAMS),
             (
                 "POST",
-                _path(r"/v1/subscriptions/([^/]+)"),
+                route_path(r"/v1/subscriptions/([^/]+)"),
                 self._post_subscription,
-                _SUBSCRIPTION_UPDATE_FIELDS,
+                SUBSCRIPTION_UPDATE_FIELDS,
             ),
             (
                 "DELETE",
-                _path(r"/v1/subscriptions/([^/]+)"),
+                route_path(r"/v1/subscriptions/([^/]+)"),
                 self._delete_subscription,
                 frozenset({"prorate", "invoice_now", "cancellation_details"}),
             ),
@@ -179,7 +159,7 @@ class FakeStripe:
     def start(self) -> str:
         """Start serving in a background thread; returns ``base_url``."""
         if self._server is None:
-            self._server = _QuietServer(self._address, _handler_for(self))
+            self._server = QuietServer(self._address, handler_for(self))
             self._server.daemon_threads = True
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="fake-stripe", daemon=True
@@ -524,21 +504,21 @@ class FakeStripe:
         try:
             session = self.checkout_session(session_id)
         except KeyError:
-            return 404, _page_html("No such checkout session", session_id), {}
+            return 404, page_html("No such checkout session", session_id), {}
         if method == "POST":
             if session["status"] != "open":
-                return 409, _page_html(f"This checkout session is {session['status']}", ""), {}
+                return 409, page_html(f"This checkout session is {session['status']}", ""), {}
             self.pay(session_id)
             target = str(session.get("success_url") or "/")
             return 303, "", {"Location": target.replace("{CHECKOUT_SESSION_ID}", session_id)}
         if session["status"] != "open":
-            return 200, _page_html(f"This checkout session is {session['status']}", ""), {}
+            return 200, page_html(f"This checkout session is {session['status']}", ""), {}
         price = html.escape(str(session["_line_items"][0].get("price", "")))
         form = (
             f"<p>Subscription: <code>{price}</code></p>"
             f'<form method="post"><button type="submit">Pay (test card)</button></form>'
         )
-        return 200, _page_html("Fake Stripe Checkout", form), {}
+        return 200, page_html("Fake Stripe Checkout", form), {}
 
     # -- internals (call with the lock held) ---------------------------------------
 
@@ -550,13 +530,13 @@ class FakeStripe:
     def _customer(self, customer_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
         obj = self._state.customers.get(customer_id)
         if obj is None or (obj.get("deleted") and not include_deleted):
-            raise _missing("customer", customer_id)
+            raise missing("customer", customer_id)
         return obj
 
     def _subscription(self, subscription_id: str) -> dict[str, Any]:
         obj = self._state.subscriptions.get(subscription_id)
         if obj is None:
-            raise _missing("subscription", subscription_id)
+            raise missing("subscription", subscription_id)
         return obj
 
     def _new_customer(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -606,7 +586,7 @@ class FakeStripe:
             for route_method, pattern, route, allowed in self._routes:
                 match = pattern.match(path)
                 if route_method == method and match is not None:
-                    expand = _check_params(params, allowed)
+                    expand = check_params(params, allowed)
                     status, body = route(match, params)
                     body = self._expanded(body, expand)
                     break
@@ -635,7 +615,7 @@ class FakeStripe:
             for c in self._state.customers.values()
             if not c.get("deleted") and (not params.get("email") or c["email"] == params["email"])
         ]
-        return 200, _page(found, params, "/v1/customers")
+        return 200, page(found, params, "/v1/customers")
 
     def _get_customer(self, match: re.Match[str], _: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, self._customer(match.group(1), include_deleted=True)
@@ -663,12 +643,12 @@ class FakeStripe:
     def _create_checkout_session(
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        mode = _required(params, "mode")
+        mode = required(params, "mode")
         if mode not in ("payment", "setup", "subscription"):
             raise StripeHTTPError(
                 400, f"Invalid mode: {mode}", code="parameter_invalid_string", param="mode"
             )
-        _required(params, "success_url")
+        required(params, "success_url")
         line_items = params.get("line_items") or []
         if mode == "subscription":
             if not isinstance(line_items, list) or not line_items:
@@ -731,7 +711,7 @@ class FakeStripe:
                 self._expand_path(child, parts[1:], param, path)
             return
         if not isinstance(node, dict) or parts[0] not in node:
-            raise _invalid(param, f"This property cannot be expanded ({path}).")
+            raise invalid(param, f"This property cannot be expanded ({path}).")
         if len(parts) > 1:
             self._expand_path(node[parts[0]], parts[1:], param, path)
             return
@@ -740,7 +720,7 @@ class FakeStripe:
             return
         found = self._by_id(value) if isinstance(value, str) else None
         if found is None:
-            raise _invalid(param, f"This property cannot be expanded ({path}).")
+            raise invalid(param, f"This property cannot be expanded ({path}).")
         node[parts[0]] = copy.deepcopy(found)
 
     def _by_id(self, object_id: str) -> dict[str, Any] | None:
@@ -758,7 +738,7 @@ class FakeStripe:
     ) -> tuple[int, dict[str, Any]]:
         status = params.get("status")
         if status is not None and status not in ("open", "complete", "expired"):
-            raise _invalid("status", f"Invalid status: {status}", "parameter_invalid_string")
+            raise invalid("status", f"Invalid status: {status}", "parameter_invalid_string")
         found = [
             _public(c)
             for c in self._state.checkout_sessions.values()
@@ -766,14 +746,14 @@ class FakeStripe:
             and (not status or c["status"] == status)
             and (not params.get("subscription") or c["subscription"] == params["subscription"])
         ]
-        return 200, _page(found, params, "/v1/checkout/sessions")
+        return 200, page(found, params, "/v1/checkout/sessions")
 
     def _expire_checkout_session(
         self, match: re.Match[str], _: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         stored = self._state.checkout_sessions.get(match.group(1))
         if stored is None:
-            raise _missing("checkout.session", match.group(1))
+            raise missing("checkout.session", match.group(1))
         if stored["status"] != "open":
             raise StripeHTTPError(
                 400,
@@ -789,13 +769,13 @@ class FakeStripe:
     ) -> tuple[int, dict[str, Any]]:
         stored = self._state.checkout_sessions.get(match.group(1))
         if stored is None:
-            raise _missing("checkout.session", match.group(1))
+            raise missing("checkout.session", match.group(1))
         return 200, _public(stored)
 
     def _create_portal_session(
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        customer_id = _required(params, "customer")
+        customer_id = required(params, "customer")
         self._customer(customer_id)
         obj = shapes.portal_session(
             shapes.new_id("bps_"),
@@ -811,7 +791,7 @@ class FakeStripe:
     ) -> tuple[int, dict[str, Any]]:
         wanted = params.get("status")
         if wanted is not None and wanted not in {"all", "ended", *SUBSCRIPTION_STATUSES}:
-            raise _invalid("status", f"Invalid status: must be one of all, ended, ... ({wanted})")
+            raise invalid("status", f"Invalid status: must be one of all, ended, ... ({wanted})")
         found = [
             s
             for s in self._state.subscriptions.values()
@@ -824,7 +804,7 @@ class FakeStripe:
                 or s["status"] == wanted
             )
         ]
-        return 200, _page(found, params, "/v1/subscriptions")
+        return 200, page(found, params, "/v1/subscriptions")
 
     def _get_subscription(
         self, match: re.Match[str], _: dict[str, Any]
@@ -843,8 +823,8 @@ class FakeStripe:
                 code="resource_missing",
                 param="id",
             )
-        _flag(params, "prorate")
-        _flag(params, "invoice_now")
+        form_flag(params, "prorate")
+        form_flag(params, "invoice_now")
         return 200, self._cancel(sub["id"])
 
     def _post_subscription(
@@ -865,172 +845,14 @@ class FakeStripe:
             )
         behavior = params.get("proration_behavior")
         if behavior is not None and behavior not in ("create_prorations", "none", "always_invoice"):
-            raise _invalid("proration_behavior", f"Invalid proration_behavior: {behavior}")
-        price_id = _item_price(params, sub)
-        cancel = _flag(params, "cancel_at_period_end")
+            raise invalid("proration_behavior", f"Invalid proration_behavior: {behavior}")
+        price_id = item_price(params, sub)
+        cancel = form_flag(params, "cancel_at_period_end")
         if isinstance(params.get("metadata"), dict):
             merged = {**sub["metadata"], **params["metadata"]}
             sub["metadata"] = {k: v for k, v in merged.items() if v != ""}
         self.update_subscription(sub["id"], price_id=price_id, cancel_at_period_end=cancel)
         return 200, sub
-
-
-def _path(pattern: str) -> re.Pattern[str]:
-    return re.compile(f"^{pattern}$")
-
-
-_NONE: frozenset[str] = frozenset()
-_LIST = frozenset({"limit", "starting_after", "ending_before"})
-_CUSTOMER_FIELDS = frozenset({"name", "email", "metadata", "description", "phone", "address"})
-_CHECKOUT_FIELDS = frozenset(
-    {
-        "mode",
-        "success_url",
-        "cancel_url",
-        "line_items",
-        "customer",
-        "customer_email",
-        "customer_update",
-        "client_reference_id",
-        "metadata",
-        "subscription_data",
-        "allow_promotion_codes",
-        "billing_address_collection",
-        "automatic_tax",
-        "tax_id_collection",
-        "locale",
-        "ui_mode",
-        "expires_at",
-        "payment_method_types",
-    }
-)
-_SUBSCRIPTION_UPDATE_FIELDS = frozenset(
-    {
-        "cancel_at_period_end",
-        "cancel_at",
-        "cancellation_details",
-        "items",
-        "proration_behavior",
-        "metadata",
-        "default_payment_method",
-        "payment_behavior",
-    }
-)
-MAX_LIMIT = 100
-
-
-def _invalid(param: str, message: str, code: str = "parameter_invalid") -> StripeHTTPError:
-    return StripeHTTPError(400, message, code=code, param=param)
-
-
-def _check_params(params: dict[str, Any], allowed: frozenset[str]) -> list[str]:
-    """Stripe's "Received unknown parameter" for anything the endpoint does not take.
-
-    Returns the ``expand[]`` paths (allowed everywhere).
-    """
-    for name in params:
-        if name != "expand" and name not in allowed:
-            raise _invalid(name, f"Received unknown parameter: {name}", "parameter_unknown")
-    expand = params.get("expand", [])
-    if isinstance(expand, str):
-        expand = [expand]
-    if not isinstance(expand, list) or not all(isinstance(e, str) for e in expand):
-        raise _invalid("expand", "Invalid array", "parameter_invalid")
-    return expand
-
-
-def _flag(params: dict[str, Any], name: str) -> bool | None:
-    """A form boolean (``true``/``false``); 400 for anything else."""
-    value = params.get(name)
-    if value is None:
-        return None
-    if value in ("true", True):
-        return True
-    if value in ("false", False):
-        return False
-    raise _invalid(name, f"Invalid boolean: {value}", "parameter_invalid_boolean")
-
-
-def _item_price(params: dict[str, Any], sub: dict[str, Any]) -> str | None:
-    """The new price of ``items[0]`` (one item per subscription), if the update sets one."""
-    items = params.get("items")
-    if items is None:
-        return None
-    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-        raise _invalid("items", "Invalid array: give exactly one item", "parameter_invalid")
-    item = items[0]
-    unknown = set(item) - {"id", "price", "quantity"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise _invalid(f"items[0][{name}]", f"Received unknown parameter: items[0][{name}]")
-    if item.get("id") not in (None, sub["items"]["data"][0]["id"]):
-        raise StripeHTTPError(
-            400,
-            f"No such subscription item: '{item['id']}'",
-            code="resource_missing",
-            param="items[0][id]",
-        )
-    price = item.get("price")
-    if price is not None and not str(price).startswith("price_"):
-        raise StripeHTTPError(
-            400, f"No such price: '{price}'", code="resource_missing", param="items[0][price]"
-        )
-    return str(price) if price is not None else None
-
-
-def _limit(params: dict[str, Any]) -> int:
-    raw = params.get("limit")
-    if raw is None:
-        return 10
-    try:
-        limit = int(raw)
-    except (TypeError, ValueError):
-        raise _invalid("limit", f"Invalid integer: {raw}", "parameter_invalid_integer") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise _invalid(
-            "limit",
-            f"This value must be greater than or equal to 1 and less than or equal to "
-            f"{MAX_LIMIT} ({limit}).",
-            "parameter_invalid_integer",
-        )
-    return limit
-
-
-def _cursor_index(ordered: list[dict[str, Any]], params: dict[str, Any], name: str) -> int:
-    cursor = params[name]
-    for index, obj in enumerate(ordered):
-        if obj["id"] == cursor:
-            return index
-    raise StripeHTTPError(400, f"No such object: '{cursor}'", code="resource_missing", param=name)
-
-
-def _page(objects: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
-    """A list page, newest first, with ``limit``, ``starting_after``, ``ending_before``."""
-    limit = _limit(params)
-    ordered = sorted(objects, key=lambda o: (o["created"], o["id"]), reverse=True)
-    if params.get("starting_after") and params.get("ending_before"):
-        raise _invalid(
-            "ending_before",
-            "You may only specify one of these parameters: starting_after, ending_before.",
-        )
-    if params.get("starting_after"):
-        rest = ordered[_cursor_index(ordered, params, "starting_after") + 1 :]
-        return _list(rest[:limit], url, len(rest) > limit)
-    if params.get("ending_before"):
-        before = ordered[: _cursor_index(ordered, params, "ending_before")]
-        return _list(before[-limit:], url, len(before) > limit)
-    return _list(ordered[:limit], url, len(ordered) > limit)
-
-
-def _list(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
-    return {"object": "list", "data": data, "has_more": has_more, "url": url}
-
-
-def _page_html(title: str, body: str) -> str:
-    return (
-        f"<!doctype html><html><head><title>{html.escape(title)}</title></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
 
 
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
@@ -1041,88 +863,6 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 def _check_status(status: str) -> None:
     if status not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"not a Stripe subscription status: {status!r}")
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A connection the client (or ``stop()``) closed is not an error worth a traceback."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
-def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "FakeStripe/1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes: without this, Nagle's
-            # algorithm and the client's delayed ACK add ~40 ms to every response.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            fake._track(self.connection, open_=True)
-
-        def finish(self) -> None:
-            fake._track(self.connection, open_=False)
-            with contextlib.suppress(OSError):
-                super().finish()
-
-        def _send(
-            self, status: int, data: bytes, content_type: str, headers: dict[str, str]
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            if not fake.serving:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else ""
-            if url.path.startswith(PAY_PAGE):
-                status, page, headers = fake.pay_page(self.command, url.path.removeprefix(PAY_PAGE))
-                self._send(status, page.encode(), "text/html; charset=utf-8", headers)
-                return
-            auth = self.headers.get("Authorization") or ""
-            api_key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
-            replayed = False
-            try:
-                params = decode_form(url.query if self.command in ("GET", "DELETE") else body)
-                status, payload, replayed = fake.handle(
-                    self.command,
-                    url.path,
-                    params,
-                    api_key=api_key,
-                    idempotency_key=self.headers.get("Idempotency-Key"),
-                )
-            except StripeHTTPError as exc:
-                status, payload = exc.status, exc.body
-            except FormError as exc:
-                status, payload = 400, shapes.error_body(str(exc))
-            except Exception as exc:  # noqa: BLE001 - a bug in the fake: a 500, never a hang-up
-                status = 500
-                payload = shapes.error_body(
-                    f"fake Stripe error: {type(exc).__name__}: {exc}", error_type="api_error"
-                )
-            headers = {"Request-Id": f"req_{uuid.uuid4().hex[:14]}"}
-            if replayed:
-                headers["Idempotent-Replayed"] = "true"
-            self._send(status, json.dumps(payload).encode(), "application/json", headers)
-
-        do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's naming
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: tests read the recorded requests instead."""
-
-    return Handler
 
 
 __all__ = [
