@@ -16,7 +16,7 @@ from counterpromo_billing.single_subscription import DUPLICATE_CANCELED
 from counterpromo_billing.testing import FakeStripe
 from counterpromo_billing.testing.scenarios import BillingState
 from counterpromo_billing.webhooks import WebhookOutcome
-from counterpromo_core.db.models import AuditEvent
+from counterpromo_core.db.models import Account, AuditEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,8 +65,15 @@ def test_concurrent_checkouts_leave_one_open_session(
     deliver: Deliver,
     billing_state: Callable[[uuid.UUID], BillingState],
 ) -> None:
-    """Two tabs, a double click, five at once: every checkout answers, one session stays open."""
+    """Two tabs, a double click, five at once: every checkout answers, one session stays open.
+
+    The account already has its Stripe customer (a returning customer), so nothing but
+    checkout's own account lock serializes the calls.
+    """
     account_id = make_account()
+    customer = fake_stripe.create_customer(account_id=str(account_id))
+    with sessions.begin() as session:
+        session.get_one(Account, account_id).stripe_customer_id = customer["id"]
     plans = ["starter", "pro", "dealer", "starter", "pro"][:concurrent]
     barrier = threading.Barrier(concurrent)
 
