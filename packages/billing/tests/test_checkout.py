@@ -113,7 +113,10 @@ def test_losing_the_customer_race_uses_the_winner_and_deletes_the_orphan(
     make_account: Callable[..., uuid.UUID],
     plan_prices: dict[str, str],
 ) -> None:
-    """The other request links its customer after we looked but before our UPDATE."""
+    """Another transaction links a customer while ours waits: ours uses it, makes none.
+
+    (start_checkout locks the account row first, so it waits for the rival's commit.)
+    """
     account_id = make_account()
     winner = fake_stripe.create_customer(account_id=str(account_id))["id"]
     with sessions() as rival:
@@ -146,7 +149,7 @@ def _wait_until_blocked_on_lock(sessions: sessionmaker[Session]) -> None:
             waiting = session.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE accounts%'"
+                    "WHERE wait_event_type = 'Lock' AND query ILIKE '%accounts%'"
                 )
             )
             session.rollback()

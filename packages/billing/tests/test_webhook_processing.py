@@ -14,8 +14,8 @@ from counterpromo_billing.testing import FakeStripe
 from counterpromo_billing.testing.scenarios import BillingState, Subscribed, expected_state
 from counterpromo_billing.webhooks import (
     WebhookOutcome,
-    failed_events,
     process_stored_event,
+    unattributed_events,
 )
 from counterpromo_core.db.models import StripeEvent
 from counterpromo_core.errors import NotFound
@@ -31,7 +31,14 @@ def _event_row(sessions: sessionmaker[Session], event_id: str) -> StripeEvent:
 
 
 def _subscription_fetches(fake: FakeStripe, sub_id: str) -> int:
-    return len(fake.requests("GET", f"/v1/subscriptions/{sub_id}"))
+    """Reads of the subscription from Stripe: retrieves, and lists of its customer's."""
+    customer = fake.subscription(sub_id)["customer"]
+    listed = [
+        r
+        for r in fake.requests("GET", "/v1/subscriptions")
+        if r.path == "/v1/subscriptions" and r.params.get("customer") == customer
+    ]
+    return len(fake.requests("GET", f"/v1/subscriptions/{sub_id}")) + len(listed)
 
 
 def test_checkout_completed_gives_the_plan(
@@ -101,7 +108,7 @@ def test_past_due_keeps_the_plan_and_canceled_drops_to_free(
     assert state.stripe_subscription_id == started.subscription_id
 
 
-def test_unknown_price_leaves_the_account_and_records_the_error(
+def test_unknown_price_is_stored_unattributed_and_replayed_once_mapped(
     *,
     subscribe: Callable[..., Subscribed],
     deliver: Deliver,
@@ -119,17 +126,18 @@ def test_unknown_price_leaves_the_account_and_records_the_error(
 
     outcome = deliver(event)
 
-    assert outcome.status == "failed"
+    assert outcome.status == "unattributed"
     assert outcome.error is not None
     assert "price_not_in_the_map" in outcome.error
     assert billing_state(started.account_id) == before
     row = _event_row(sessions, event["id"])
-    assert (row.processed_at, row.attempts) == (None, 1)
-    assert row.error is not None
-    assert "UnknownPrice" in row.error
-    assert "price_not_in_the_map" in row.error
+    assert row.processed_at is not None
+    assert row.attempts == 1
+    assert row.error is None
+    assert row.ignored_reason is not None
+    assert "price_not_in_the_map" in row.ignored_reason
     with sessions() as session:
-        assert event["id"] in {e.id for e in failed_events(session, limit=1000)}
+        assert event["id"] in {e.id for e in unattributed_events(session, limit=1000)}
 
     # The operator adds the price to the map and replays the event.
     fixed_map = {**price_map, "price_not_in_the_map": "dealer"}
@@ -139,8 +147,10 @@ def test_unknown_price_leaves_the_account_and_records_the_error(
     assert replayed.status == "processed"
     assert billing_state(started.account_id).plan_code == "dealer"
     row = _event_row(sessions, event["id"])
-    assert (row.attempts, row.error) == (2, None)
+    assert (row.attempts, row.error, row.ignored_reason) == (2, None, None)
     assert row.processed_at is not None
+    again = process_stored_event(sessions, event["id"], stripe=stripe_client, price_map=fixed_map)
+    assert again.status == "duplicate"
 
 
 def test_same_event_five_times_is_stored_and_applied_once(
@@ -209,7 +219,7 @@ def test_customer_found_through_its_metadata_and_linked(
     assert (state.stripe_customer_id, state.plan_code) == (customer["id"], "pro")
 
 
-def test_event_for_an_unknown_customer_fails_clearly_and_can_be_replayed(
+def test_event_for_a_customer_not_ours_is_unattributed_and_can_be_replayed(
     *,
     make_account: Callable[..., uuid.UUID],
     deliver: Deliver,
@@ -224,9 +234,10 @@ def test_event_for_an_unknown_customer_fails_clearly_and_can_be_replayed(
     sub = fake_stripe.create_subscription(customer["id"], plan_prices["starter"])
     event = fake_stripe.subscription_event("customer.subscription.created", sub["id"])
     outcome = deliver(event)
-    assert outcome.status == "failed"
+    assert outcome.status == "unattributed"
     assert outcome.error is not None
     assert customer["id"] in outcome.error
+    assert deliver(event).status == "unattributed"  # Stripe's redelivery: still not ours
 
     account_id = make_account(stripe_customer_id=customer["id"])
     replayed = process_stored_event(

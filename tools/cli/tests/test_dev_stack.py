@@ -113,6 +113,23 @@ def _render_and_download(api: str, key: str) -> bytes:
     return download.content
 
 
+def _checkout_pay_and_upgrade(api: str, key: str) -> None:
+    """Billing with no Stripe account: the checkout URL is the fake's page; Pay upgrades."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=api, headers=headers, timeout=30) as client:
+        started = client.post("/v1/billing/checkout", json={"plan_code": "pro"})
+        assert started.status_code == 200, started.text
+        url = started.json()["url"]
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200
+        assert "Pay" in page.text
+        paid = httpx.post(url, timeout=60)
+        assert paid.status_code == 303, paid.text
+        assert started.json()["session_id"] in paid.headers["location"]
+        billing = client.get("/v1/billing").json()
+        assert (billing["plan_code"], billing["subscription_status"]) == ("pro", "active")
+
+
 def _busy_api_port_fails(cwd: Path, port: int) -> None:
     busy = subprocess.run(
         [str(Path(sys.executable).parent / "counterpromo"), "dev", "--api-port", str(port)],
@@ -139,6 +156,8 @@ def test_dev_serves_renders_stops_cleanly_and_reuses_data(dev: DevProcess, tmp_p
     _busy_api_port_fails(tmp_path, dev.ports["api"])
 
     assert _render_and_download(api, key.group()).startswith(b"%PDF")
+    assert "fake: checkout pages pay" in banner
+    _checkout_pay_and_upgrade(api, key.group())
 
     children = psutil.Process(dev.process.pid).children(recursive=True)
     assert {"counterpromo-api", "counterpromo-worker"} <= {

@@ -30,6 +30,15 @@ class UnknownPlan(ValidationFailed):
         self.plan_code = plan_code
 
 
+class BillingUnavailable(DomainError):  # noqa: N818 - pairs with core's errors
+    """Stripe cannot be reached (or answers 5xx/429): try again later (API: 503)."""
+
+    def __init__(self, reason: str, *, retry_after: int = 30) -> None:
+        super().__init__(f"billing is temporarily unavailable: {reason}")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
 class WebhookError(Exception):
     """The request is not a genuine, well-formed Stripe event: nothing was stored."""
 
@@ -65,13 +74,22 @@ class EventProcessingError(Exception):
     """Processing a stored event failed for a reason recorded on the event."""
 
 
+class Unattributed(Exception):  # noqa: N818 - an outcome, not a failure
+    """The event concerns no account of ours (another product's customer, an unknown price).
+
+    Stored with the reason, answered 2xx, replayable once the mapping exists.
+    """
+
+
 __all__ = [
     "BadSignature",
+    "BillingUnavailable",
     "EventProcessingError",
     "InvalidPayloadError",
     "MissingSignature",
     "SignatureError",
     "StaleTimestamp",
+    "Unattributed",
     "UnknownPlan",
     "UnknownPrice",
     "WebhookError",

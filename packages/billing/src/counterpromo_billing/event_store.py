@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from counterpromo_core.db.models import StripeEvent
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,25 @@ def record_failure(session: Session, event_id: str, error: str) -> None:
     )
 
 
+def record_unattributed(session: Session, event_id: str, reason: str) -> None:
+    """Mark the event processed with the reason it concerns no account of ours."""
+    session.execute(
+        update(StripeEvent)
+        .where(
+            StripeEvent.id == event_id,
+            (StripeEvent.processed_at.is_(None)) | (StripeEvent.ignored_reason.is_not(None)),
+        )
+        .values(
+            processed_at=func.now(),
+            ignored_reason=reason[:MAX_ERROR_LENGTH],
+            error=None,
+            account_id=None,
+            attempts=StripeEvent.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def unprocessed_events(session: Session, *, limit: int = 50) -> list[StripeEvent]:
     """Stored events not processed yet (failed or never attempted), oldest first."""
     return list(
@@ -105,6 +124,7 @@ __all__ = [
     "lock_event",
     "parse_event",
     "record_failure",
+    "record_unattributed",
     "store_event",
     "unprocessed_events",
 ]

@@ -1,8 +1,11 @@
 """Reading the fields we need out of Stripe objects (plain dicts, the current API shapes).
 
-Where things live in the current API version: a subscription's billing period
-is on its item (``items.data[0].current_period_end``), and an invoice names its
-subscription through ``parent.subscription_details.subscription``.
+Every API version's shapes are read: a subscription's billing period is on its
+item (``items.data[0].current_period_end``) since 2025-03-31 and on the
+subscription itself before; an invoice names its subscription through
+``parent.subscription_details.subscription`` since 2025-03-31 and through a
+top-level ``subscription`` before (its lines through ``parent.subscription_item_details``
+or, before, a top-level ``subscription`` on the line).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class SubscriptionState:
     current_period_end: dt.datetime | None
     cancel_at_period_end: bool
     created: int
+    trial_end: dt.datetime | None = None
+    cancel_at: dt.datetime | None = None
 
     @property
     def live(self) -> bool:
@@ -88,9 +93,13 @@ def subscription_state(obj: Mapping[str, Any]) -> SubscriptionState:
         customer_id=object_id(obj.get("customer")),
         status=status,
         price_id=object_id(first.get("price")),
-        current_period_end=_timestamp(first.get("current_period_end")),
+        # The item's period (current versions), else the subscription's (before 2025-03-31).
+        current_period_end=_timestamp(first.get("current_period_end"))
+        or _timestamp(obj.get("current_period_end")),
         cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
         created=created if isinstance(created, int) else 0,
+        trial_end=_timestamp(obj.get("trial_end")),
+        cancel_at=_timestamp(obj.get("cancel_at")),
     )
 
 
@@ -130,15 +139,33 @@ def event_refs(event_type: str, obj: Mapping[str, Any]) -> EventRefs:
         return EventRefs(
             subscription_id=invoice_subscription_id(obj),
             customer_id=customer_id,
-            account_hint=None,
+            account_hint=_invoice_account_hint(obj),
+        )
+    if event_type.startswith("customer.") and obj.get("object") == "customer":
+        return EventRefs(
+            subscription_id=None,
+            customer_id=object_id(obj.get("id")),
+            account_hint=metadata_account_id(obj),
         )
     return EventRefs(subscription_id=None, customer_id=customer_id, account_hint=None)
 
 
-def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:
-    """``parent.subscription_details.subscription``, else the first subscription line's."""
+def _invoice_account_hint(invoice: Mapping[str, Any]) -> str | None:
     details = _mapping(_mapping(invoice.get("parent")).get("subscription_details"))
-    found = object_id(details.get("subscription"))
+    return metadata_account_id(details) or metadata_account_id(
+        _mapping(invoice.get("subscription_details"))
+    )
+
+
+def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:
+    """The subscription an invoice bills, from any API version's shape.
+
+    ``parent.subscription_details.subscription`` (2025-03-31 and later), else the
+    top-level ``subscription`` (earlier versions), else the first line's
+    (``parent.subscription_item_details.subscription``, or ``subscription`` before).
+    """
+    details = _mapping(_mapping(invoice.get("parent")).get("subscription_details"))
+    found = object_id(details.get("subscription")) or object_id(invoice.get("subscription"))
     if found is not None:
         return found
     lines = _mapping(invoice.get("lines")).get("data")
@@ -146,7 +173,9 @@ def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:
         item_details = _mapping(
             _mapping(_mapping(line).get("parent")).get("subscription_item_details")
         )
-        found = object_id(item_details.get("subscription"))
+        found = object_id(item_details.get("subscription")) or object_id(
+            _mapping(line).get("subscription")
+        )
         if found is not None:
             return found
     return None

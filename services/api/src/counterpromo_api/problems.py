@@ -11,6 +11,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from counterpromo_billing.errors import BillingUnavailable
 from counterpromo_core import errors as domain
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -158,6 +159,13 @@ def from_domain(error: domain.DomainError) -> ApiProblem:  # noqa: PLR0911 - one
                 "validation-failed",
                 "the request is not valid: see errors",
                 errors=[{"field": e.field, "message": e.message} for e in error.errors],
+            )
+        case BillingUnavailable():
+            return ApiProblem(
+                503,
+                "billing-unavailable",
+                error.message,
+                headers={"Retry-After": str(error.retry_after)},
             )
     return ApiProblem(422, "invalid-request", error.message)
 

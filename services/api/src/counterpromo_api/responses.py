@@ -202,11 +202,21 @@ class PortalOut(Out):
     url: str = Field(description="Send the user here to manage the subscription.")
 
 
-class SubscriptionOut(Out):
+class BillingOut(Out):
     plan_code: str
-    subscription_status: str | None
+    subscription_status: str | None = Field(
+        description="Stripe's status: active, trialing, past_due, unpaid, canceled, ..."
+    )
     current_period_end: dt.datetime | None
     cancel_at_period_end: bool
+    ends_at: dt.datetime | None = Field(
+        description="When the paid plan stops (set when it is cancelled at the period's end)."
+    )
+    trial_end: dt.datetime | None
+    grace_until: dt.datetime | None = Field(
+        description="past_due: the plan drops to free at this time unless the invoice is paid."
+    )
+    payment_failed_at: dt.datetime | None = Field(description="The last failed payment.")
     has_billing_account: bool
 
 
@@ -214,6 +224,11 @@ class WebhookAck(BaseModel):
     received: Literal[True] = True
     event_id: str | None = None
     duplicate: bool = False
+    outcome: str | None = Field(
+        default=None,
+        description="processed, ignored (a type we do not act on), unattributed (not our "
+        "customer, or an unknown price: stored with the reason, replayable) or duplicate.",
+    )
 
 
 class HealthOut(BaseModel):

@@ -9,9 +9,12 @@ import boto3
 import stripe
 from botocore.config import Config
 from counterpromo_billing.clients import stripe_client
+from counterpromo_billing.live_prices import LivePrices
+from counterpromo_billing.prices import prices_from_config
 from counterpromo_core.db import create_db_engine, session_factory
 from counterpromo_core.ports import Clock, SystemClock
 from counterpromo_storage.blobs import BlobStore
+from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy import Engine
@@ -66,6 +69,8 @@ class Services:
     queue: JobQueue
     blobs: BlobStore
     stripe: stripe.StripeClient | None
+    # The price maps, followed in SSM (a ``price-map set`` is used without a restart).
+    prices: LivePrices
     clock: Clock
     oidc: OidcVerifier | None
 
@@ -90,6 +95,11 @@ class Services:
             queue=JobQueue(sqs, config.jobs_queue_url, config.jobs_dlq_url),
             blobs=BlobStore(_s3(config)),
             stripe=_stripe(config),
+            prices=LivePrices.from_ssm(
+                ssm_client(config.region, config.aws_endpoint_url),
+                config.env,
+                initial=prices_from_config(config),
+            ),
             clock=clock or SystemClock(),
             oidc=oidc,
         )

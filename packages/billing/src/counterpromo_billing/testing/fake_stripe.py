@@ -9,62 +9,48 @@ copy of the object as it is at that moment (a snapshot, like Stripe's), while
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import html
 import json
 import re
 import socket
 import threading
 import time
-import uuid
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import stripe
 from counterpromo_core.db import models
 
 from counterpromo_billing.clients import connect
 from counterpromo_billing.testing import shapes
-from counterpromo_billing.testing.forms import FormError, decode_form
+from counterpromo_billing.testing.fake_http import PAY_PAGE, QuietServer, handler_for, page_html
+from counterpromo_billing.testing.fake_params import (
+    CHECKOUT_FIELDS,
+    CUSTOMER_FIELDS,
+    LIST_PARAMS,
+    NO_PARAMS,
+    SUBSCRIPTION_UPDATE_FIELDS,
+    StripeHTTPError,
+    check_params,
+    form_flag,
+    invalid,
+    item_price,
+    missing,
+    page,
+    required,
+    route_path,
+)
 
 DEFAULT_SECRET_KEY = "sk_test_counterpromo_fake"  # noqa: S105 - the fake's own test key
 DEFAULT_WEBHOOK_SECRET = "whsec_counterpromo_fake"  # noqa: S105 - the fake's own secret
 # The statuses Stripe gives a subscription: the ones our accounts table accepts.
 SUBSCRIPTION_STATUSES = frozenset(models.SUBSCRIPTION_STATUSES)
-
-
-class StripeHTTPError(Exception):
-    """Answered to the client as a Stripe-shaped JSON error."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        error_type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = shapes.error_body(message, error_type=error_type, code=code, param=param)
-
-
-def _missing(kind: str, object_id: str) -> StripeHTTPError:
-    return StripeHTTPError(
-        404, f"No such {kind}: '{object_id}'", code="resource_missing", param="id"
-    )
-
-
-def _required(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if value in (None, ""):
-        raise StripeHTTPError(
-            400, f"Missing required param: {name}.", code="parameter_missing", param=name
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -98,7 +84,9 @@ class FakeStripe:
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         host: str = "127.0.0.1",
         port: int = 0,
+        webhook_url: str | None = None,
     ) -> None:
+        """``webhook_url``: where paying on the fake's checkout page delivers signed events."""
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self._address = (host, port)
@@ -107,18 +95,63 @@ class FakeStripe:
         self._clock = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._routes: list[tuple[str, re.Pattern[str], Route]] = [
-            ("POST", re.compile(r"^/v1/customers$"), self._create_customer),
-            ("GET", re.compile(r"^/v1/customers$"), self._list_customers),
-            ("GET", re.compile(r"^/v1/customers/([^/]+)$"), self._get_customer),
-            ("POST", re.compile(r"^/v1/customers/([^/]+)$"), self._update_customer),
-            ("DELETE", re.compile(r"^/v1/customers/([^/]+)$"), self._delete_customer),
-            ("POST", re.compile(r"^/v1/checkout/sessions$"), self._create_checkout_session),
-            ("GET", re.compile(r"^/v1/checkout/sessions/([^/]+)$"), self._get_checkout_session),
-            ("POST", re.compile(r"^/v1/billing_portal/sessions$"), self._create_portal_session),
-            ("GET", re.compile(r"^/v1/subscriptions$"), self._list_subscriptions),
-            ("GET", re.compile(r"^/v1/subscriptions/([^/]+)$"), self._get_subscription),
-            ("DELETE", re.compile(r"^/v1/subscriptions/([^/]+)$"), self._delete_subscription),
+        self.webhook_url = webhook_url
+        self._connections: set[socket.socket] = set()
+        self._routes: list[tuple[str, re.Pattern[str], Route, frozenset[str]]] = [
+            ("POST", route_path(r"/v1/customers"), self._create_customer, CUSTOMER_FIELDS),
+            ("GET", route_path(r"/v1/customers"), self._list_customers, LIST_PARAMS | {"email"}),
+            ("GET", route_path(r"/v1/customers/([^/]+)"), self._get_customer, NO_PARAMS),
+            ("POST", route_path(r"/v1/customers/([^/]+)"), self._update_customer, CUSTOMER_FIELDS),
+            ("DELETE", route_path(r"/v1/customers/([^/]+)"), self._delete_customer, NO_PARAMS),
+            (
+                "POST",
+                route_path(r"/v1/checkout/sessions"),
+                self._create_checkout_session,
+                CHECKOUT_FIELDS,
+            ),
+            (
+                "GET",
+                route_path(r"/v1/checkout/sessions"),
+                self._list_checkout_sessions,
+                LIST_PARAMS | {"customer", "status", "subscription", "payment_intent"},
+            ),
+            (
+                "GET",
+                route_path(r"/v1/checkout/sessions/([^/]+)"),
+                self._get_checkout_session,
+                NO_PARAMS,
+            ),
+            (
+                "POST",
+                route_path(r"/v1/checkout/sessions/([^/]+)/expire"),
+                self._expire_checkout_session,
+                NO_PARAMS,
+            ),
+            (
+                "POST",
+                route_path(r"/v1/billing_portal/sessions"),
+                self._create_portal_session,
+                frozenset({"customer", "return_url", "configuration", "flow_data", "locale"}),
+            ),
+            (
+                "GET",
+                route_path(r"/v1/subscriptions"),
+                self._list_subscriptions,
+                LIST_PARAMS | {"customer", "status", "price"},
+            ),
+            ("GET", route_path(r"/v1/subscriptions/([^/]+)"), self._get_subscription, NO_PARAMS),
+            (
+                "POST",
+                route_path(r"/v1/subscriptions/([^/]+)"),
+                self._post_subscription,
+                SUBSCRIPTION_UPDATE_FIELDS,
+            ),
+            (
+                "DELETE",
+                route_path(r"/v1/subscriptions/([^/]+)"),
+                self._delete_subscription,
+                frozenset({"prorate", "invoice_now", "cancellation_details"}),
+            ),
         ]
 
     # -- lifecycle -----------------------------------------------------------------
@@ -126,7 +159,7 @@ class FakeStripe:
     def start(self) -> str:
         """Start serving in a background thread; returns ``base_url``."""
         if self._server is None:
-            self._server = ThreadingHTTPServer(self._address, _handler_for(self))
+            self._server = QuietServer(self._address, handler_for(self))
             self._server.daemon_threads = True
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="fake-stripe", daemon=True
@@ -135,9 +168,18 @@ class FakeStripe:
         return self.base_url
 
     def stop(self) -> None:
+        """Stop serving and close every open (keep-alive) connection."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            with self._lock:
+                open_connections = list(self._connections)
+                self._connections.clear()
+            for connection in open_connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    connection.close()
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server = None
@@ -168,6 +210,17 @@ class FakeStripe:
         with self._lock:
             self._state = _State()
 
+    def _track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    @property
+    def serving(self) -> bool:
+        return self._server is not None
+
     # -- inspection ----------------------------------------------------------------
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
@@ -193,6 +246,42 @@ class FakeStripe:
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._subscription(subscription_id))
+
+    def subscriptions_of(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every subscription of the customer (any status), oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                sorted(
+                    (s for s in self._state.subscriptions.values() if s["customer"] == customer_id),
+                    key=lambda s: (s["created"], s["id"]),
+                )
+            )
+
+    def checkout_sessions_of(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every Checkout Session of the customer (any status), oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                sorted(
+                    (
+                        _public(c)
+                        for c in self._state.checkout_sessions.values()
+                        if c["customer"] == customer_id
+                    ),
+                    key=lambda c: (c["created"], c["id"]),
+                )
+            )
+
+    def public_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """The session as the API returns it (for building ``checkout.session.*`` events)."""
+        return _public(self.checkout_session(session_id))
+
+    def set_trial_end(self, subscription_id: str, trial_end: int | None) -> dict[str, Any]:
+        """Set the subscription's ``trial_start``/``trial_end`` (a trial until ``trial_end``)."""
+        with self._lock:
+            sub = self._subscription(subscription_id)
+            sub["trial_start"] = sub["created"] if trial_end else None
+            sub["trial_end"] = trial_end
+            return copy.deepcopy(sub)
 
     def checkout_session(self, session_id: str) -> dict[str, Any]:
         with self._lock:
@@ -375,6 +464,62 @@ class FakeStripe:
         )
         return payload, header
 
+    # -- the hosted checkout page and webhook delivery (for a laptop without Stripe) ----
+
+    def pay(self, session_id: str) -> list[int]:
+        """The customer pays on the checkout page: complete, then deliver the events.
+
+        Delivers ``checkout.session.completed``, ``customer.subscription.created`` and
+        ``invoice.paid``, signed, to ``webhook_url`` (when set); returns their HTTP statuses.
+        """
+        sub = self.complete_checkout(session_id)
+        events = [
+            self.checkout_completed_event(session_id),
+            self.subscription_event("customer.subscription.created", sub["id"]),
+            self.invoice_event("invoice.paid", sub["id"]),
+        ]
+        return [self.deliver(event) for event in events] if self.webhook_url else []
+
+    def deliver(self, event: dict[str, Any]) -> int:
+        """POST a signed event to ``webhook_url``; the HTTP status (0 when unreachable)."""
+        if not self.webhook_url:
+            raise RuntimeError("the fake Stripe has no webhook_url to deliver to")
+        payload, header = self.sign(event)
+        request = urllib.request.Request(  # noqa: S310 - a local http URL we were given
+            self.webhook_url,
+            data=payload,
+            method="POST",
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return 0
+
+    def pay_page(self, method: str, session_id: str) -> tuple[int, str, dict[str, str]]:
+        """GET: the checkout page with a Pay button; POST: pay, then redirect to success_url."""
+        try:
+            session = self.checkout_session(session_id)
+        except KeyError:
+            return 404, page_html("No such checkout session", session_id), {}
+        if method == "POST":
+            if session["status"] != "open":
+                return 409, page_html(f"This checkout session is {session['status']}", ""), {}
+            self.pay(session_id)
+            target = str(session.get("success_url") or "/")
+            return 303, "", {"Location": target.replace("{CHECKOUT_SESSION_ID}", session_id)}
+        if session["status"] != "open":
+            return 200, page_html(f"This checkout session is {session['status']}", ""), {}
+        price = html.escape(str(session["_line_items"][0].get("price", "")))
+        form = (
+            f"<p>Subscription: <code>{price}</code></p>"
+            f'<form method="post"><button type="submit">Pay (test card)</button></form>'
+        )
+        return 200, page_html("Fake Stripe Checkout", form), {}
+
     # -- internals (call with the lock held) ---------------------------------------
 
     def _tick(self) -> int:
@@ -385,13 +530,13 @@ class FakeStripe:
     def _customer(self, customer_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
         obj = self._state.customers.get(customer_id)
         if obj is None or (obj.get("deleted") and not include_deleted):
-            raise _missing("customer", customer_id)
+            raise missing("customer", customer_id)
         return obj
 
     def _subscription(self, subscription_id: str) -> dict[str, Any]:
         obj = self._state.subscriptions.get(subscription_id)
         if obj is None:
-            raise _missing("subscription", subscription_id)
+            raise missing("subscription", subscription_id)
         return obj
 
     def _new_customer(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -438,10 +583,12 @@ class FakeStripe:
                             error_type="idempotency_error",
                         )
                     return cached[1], copy.deepcopy(cached[2]), True
-            for route_method, pattern, route in self._routes:
+            for route_method, pattern, route, allowed in self._routes:
                 match = pattern.match(path)
                 if route_method == method and match is not None:
+                    expand = check_params(params, allowed)
                     status, body = route(match, params)
+                    body = self._expanded(body, expand)
                     break
             else:
                 raise StripeHTTPError(
@@ -468,10 +615,7 @@ class FakeStripe:
             for c in self._state.customers.values()
             if not c.get("deleted") and (not params.get("email") or c["email"] == params["email"])
         ]
-        limit = int(params.get("limit") or 10)
-        return 200, _list(
-            sorted(found, key=lambda c: -c["created"])[:limit], "/v1/customers", len(found) > limit
-        )
+        return 200, page(found, params, "/v1/customers")
 
     def _get_customer(self, match: re.Match[str], _: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, self._customer(match.group(1), include_deleted=True)
@@ -499,12 +643,12 @@ class FakeStripe:
     def _create_checkout_session(
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        mode = _required(params, "mode")
+        mode = required(params, "mode")
         if mode not in ("payment", "setup", "subscription"):
             raise StripeHTTPError(
                 400, f"Invalid mode: {mode}", code="parameter_invalid_string", param="mode"
             )
-        _required(params, "success_url")
+        required(params, "success_url")
         line_items = params.get("line_items") or []
         if mode == "subscription":
             if not isinstance(line_items, list) or not line_items:
@@ -526,10 +670,22 @@ class FakeStripe:
                     )
         customer_id = params.get("customer") or None
         if customer_id is not None:
-            self._customer(customer_id)
+            try:
+                self._customer(customer_id)
+            except StripeHTTPError:
+                raise StripeHTTPError(
+                    400,
+                    f"No such customer: '{customer_id}'",
+                    code="resource_missing",
+                    param="customer",
+                ) from None
         session_id = shapes.new_id("cs_test_", 58)
         obj = shapes.checkout_session(
-            session_id, created=self._tick(), params=params, customer_id=customer_id
+            session_id,
+            created=self._tick(),
+            params=params,
+            customer_id=customer_id,
+            url=f"{self.base_url}{PAY_PAGE}{session_id}",
         )
         stored = dict(obj)
         stored["_line_items"] = line_items
@@ -540,18 +696,86 @@ class FakeStripe:
         self._state.checkout_sessions[session_id] = stored
         return 200, obj
 
+    def _expanded(self, body: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+        """``expand[]``: replace the ids at each dotted path with the objects they name."""
+        if not paths:
+            return body
+        body = copy.deepcopy(body)
+        for index, path in enumerate(paths):
+            self._expand_path(body, path.split("."), f"expand[{index}]", path)
+        return body
+
+    def _expand_path(self, node: Any, parts: list[str], param: str, path: str) -> None:
+        if isinstance(node, dict) and node.get("object") == "list" and parts[0] == "data":
+            for child in node["data"]:
+                self._expand_path(child, parts[1:], param, path)
+            return
+        if not isinstance(node, dict) or parts[0] not in node:
+            raise invalid(param, f"This property cannot be expanded ({path}).")
+        if len(parts) > 1:
+            self._expand_path(node[parts[0]], parts[1:], param, path)
+            return
+        value = node[parts[0]]
+        if value is None or isinstance(value, dict):
+            return
+        found = self._by_id(value) if isinstance(value, str) else None
+        if found is None:
+            raise invalid(param, f"This property cannot be expanded ({path}).")
+        node[parts[0]] = copy.deepcopy(found)
+
+    def _by_id(self, object_id: str) -> dict[str, Any] | None:
+        for store in (
+            self._state.customers,
+            self._state.subscriptions,
+            self._state.checkout_sessions,
+        ):
+            if object_id in store:
+                return _public(store[object_id])
+        return None
+
+    def _list_checkout_sessions(
+        self, _: re.Match[str], params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        status = params.get("status")
+        if status is not None and status not in ("open", "complete", "expired"):
+            raise invalid("status", f"Invalid status: {status}", "parameter_invalid_string")
+        found = [
+            _public(c)
+            for c in self._state.checkout_sessions.values()
+            if (not params.get("customer") or c["customer"] == params["customer"])
+            and (not status or c["status"] == status)
+            and (not params.get("subscription") or c["subscription"] == params["subscription"])
+        ]
+        return 200, page(found, params, "/v1/checkout/sessions")
+
+    def _expire_checkout_session(
+        self, match: re.Match[str], _: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        stored = self._state.checkout_sessions.get(match.group(1))
+        if stored is None:
+            raise missing("checkout.session", match.group(1))
+        if stored["status"] != "open":
+            raise StripeHTTPError(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f'This Checkout Session has a status of "{stored["status"]}".',
+                param="session",
+            )
+        stored.update(status="expired", url=None)
+        return 200, _public(stored)
+
     def _get_checkout_session(
         self, match: re.Match[str], _: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         stored = self._state.checkout_sessions.get(match.group(1))
         if stored is None:
-            raise _missing("checkout.session", match.group(1))
-        return 200, {k: v for k, v in stored.items() if not k.startswith("_")}
+            raise missing("checkout.session", match.group(1))
+        return 200, _public(stored)
 
     def _create_portal_session(
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        customer_id = _required(params, "customer")
+        customer_id = required(params, "customer")
         self._customer(customer_id)
         obj = shapes.portal_session(
             shapes.new_id("bps_"),
@@ -566,22 +790,21 @@ class FakeStripe:
         self, _: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         wanted = params.get("status")
+        if wanted is not None and wanted not in {"all", "ended", *SUBSCRIPTION_STATUSES}:
+            raise invalid("status", f"Invalid status: must be one of all, ended, ... ({wanted})")
         found = [
             s
             for s in self._state.subscriptions.values()
             if (not params.get("customer") or s["customer"] == params["customer"])
+            and (not params.get("price") or s["items"]["data"][0]["price"]["id"] == params["price"])
             and (
                 wanted == "all"
-                or (wanted is None and s["status"] != "canceled")
+                or (wanted is None and s["status"] not in ("canceled", "incomplete_expired"))
+                or (wanted == "ended" and s["status"] in ("canceled", "incomplete_expired"))
                 or s["status"] == wanted
             )
         ]
-        limit = int(params.get("limit") or 10)
-        return 200, _list(
-            sorted(found, key=lambda s: -s["created"])[:limit],
-            "/v1/subscriptions",
-            len(found) > limit,
-        )
+        return 200, page(found, params, "/v1/subscriptions")
 
     def _get_subscription(
         self, match: re.Match[str], _: dict[str, Any]
@@ -589,67 +812,57 @@ class FakeStripe:
         return 200, self._subscription(match.group(1))
 
     def _delete_subscription(
-        self, match: re.Match[str], _: dict[str, Any]
+        self, match: re.Match[str], params: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
-        return 200, self._cancel(match.group(1))
+        sub = self._subscription(match.group(1))
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise StripeHTTPError(
+                400,
+                f"A canceled subscription can only update its cancellation_details "
+                f"and metadata ({sub['id']}).",
+                code="resource_missing",
+                param="id",
+            )
+        form_flag(params, "prorate")
+        form_flag(params, "invoice_now")
+        return 200, self._cancel(sub["id"])
+
+    def _post_subscription(
+        self, match: re.Match[str], params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """Update: cancel at period end (or not), change the price, metadata."""
+        sub = self._subscription(match.group(1))
+        if sub["status"] in ("canceled", "incomplete_expired") and set(params) - {
+            "metadata",
+            "cancellation_details",
+            "expand",
+        }:
+            raise StripeHTTPError(
+                400,
+                f"A canceled subscription can only update its cancellation_details "
+                f"and metadata ({sub['id']}).",
+                param="id",
+            )
+        behavior = params.get("proration_behavior")
+        if behavior is not None and behavior not in ("create_prorations", "none", "always_invoice"):
+            raise invalid("proration_behavior", f"Invalid proration_behavior: {behavior}")
+        price_id = item_price(params, sub)
+        cancel = form_flag(params, "cancel_at_period_end")
+        if isinstance(params.get("metadata"), dict):
+            merged = {**sub["metadata"], **params["metadata"]}
+            sub["metadata"] = {k: v for k, v in merged.items() if v != ""}
+        self.update_subscription(sub["id"], price_id=price_id, cancel_at_period_end=cancel)
+        return 200, sub
 
 
-def _list(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
-    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+def _public(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without the fake's private ``_`` fields."""
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
 def _check_status(status: str) -> None:
     if status not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"not a Stripe subscription status: {status!r}")
-
-
-def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "FakeStripe/1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes: without this, Nagle's
-            # algorithm and the client's delayed ACK add ~40 ms to every response.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else ""
-            auth = self.headers.get("Authorization") or ""
-            api_key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
-            replayed = False
-            try:
-                params = decode_form(url.query if self.command in ("GET", "DELETE") else body)
-                status, payload, replayed = fake.handle(
-                    self.command,
-                    url.path,
-                    params,
-                    api_key=api_key,
-                    idempotency_key=self.headers.get("Idempotency-Key"),
-                )
-            except StripeHTTPError as exc:
-                status, payload = exc.status, exc.body
-            except FormError as exc:
-                status, payload = 400, shapes.error_body(str(exc))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", f"req_{uuid.uuid4().hex[:14]}")
-            if replayed:
-                self.send_header("Idempotent-Replayed", "true")
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's naming
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: tests read the recorded requests instead."""
-
-    return Handler
 
 
 __all__ = [

@@ -145,6 +145,11 @@ class Account(Base):
     # Stripe's timestamp of the newest subscription state applied, so an older
     # event delivered late never overwrites newer state.
     billing_state_at: Mapped[dt.datetime | None]
+    # The subscription's trial end; when it was first seen past_due (the grace period
+    # counts from there); the last failed invoice payment.
+    trial_end: Mapped[dt.datetime | None]
+    past_due_since: Mapped[dt.datetime | None]
+    payment_failed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = _created_at()
     updated_at: Mapped[dt.datetime] = _created_at()
 
@@ -410,6 +415,11 @@ class StripeEvent(Base):
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts"),
         Index(None, "type", "created"),
+        Index(
+            "ix_stripe_events_unattributed",
+            "received_at",
+            postgresql_where=text("ignored_reason IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -423,6 +433,8 @@ class StripeEvent(Base):
     processed_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    # Why a stored event changed nothing (unattributed: not our customer, unknown price).
+    ignored_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from counterpromo_billing import checkout
+from counterpromo_billing.status import billing_status
 from counterpromo_core import accounts
 from fastapi import Request
 from stripe import StripeClient
@@ -11,7 +12,7 @@ from counterpromo_api.auth import Admin, AnyMember, Db
 from counterpromo_api.dependencies import Idempotent
 from counterpromo_api.problems import ApiProblem, error_responses
 from counterpromo_api.requests import CheckoutRequest
-from counterpromo_api.responses import CheckoutOut, PortalOut, SubscriptionOut
+from counterpromo_api.responses import BillingOut, CheckoutOut, PortalOut
 from counterpromo_api.routing import api_router
 from counterpromo_api.services import services_of
 
@@ -29,7 +30,7 @@ def stripe_client(request: Request) -> StripeClient:
     "/checkout",
     summary="Start a Stripe Checkout for a paid plan (admin)",
     dependencies=[Idempotent],
-    responses=error_responses(409),
+    responses=error_responses(409, 503),
 )
 def start_checkout(
     body: CheckoutRequest, actor: Admin, session: Db, request: Request
@@ -40,7 +41,7 @@ def start_checkout(
         actor.account_id,
         body.plan_code,
         stripe=stripe_client(request),
-        prices=config,
+        prices=services_of(request).prices,
         app_url=config.app_url,
     )
     return CheckoutOut(url=started.url, session_id=started.session_id)
@@ -49,7 +50,7 @@ def start_checkout(
 @router.post(
     "/portal",
     summary="Open the Stripe customer portal (admin)",
-    responses=error_responses(409),
+    responses=error_responses(409, 503),
 )
 def open_portal(actor: Admin, session: Db, request: Request) -> PortalOut:
     config = services_of(request).config
@@ -59,13 +60,19 @@ def open_portal(actor: Admin, session: Db, request: Request) -> PortalOut:
     return PortalOut(url=url)
 
 
-@router.get("/subscription", summary="The plan and subscription status")
-def get_subscription(actor: AnyMember, session: Db) -> SubscriptionOut:
-    account = accounts.get_account(session, actor.account_id)
-    return SubscriptionOut(
-        plan_code=account.plan_code,
-        subscription_status=account.subscription_status,
-        current_period_end=account.current_period_end,
-        cancel_at_period_end=account.cancel_at_period_end,
-        has_billing_account=account.stripe_customer_id is not None,
-    )
+def _billing_out(actor: AnyMember, session: Db) -> BillingOut:
+    status = billing_status(accounts.get_account(session, actor.account_id))
+    return BillingOut(**vars(status))
+
+
+@router.get(
+    "",
+    summary="Plan, subscription status, period end, cancel at period end, trial end",
+)
+def get_billing(actor: AnyMember, session: Db) -> BillingOut:
+    return _billing_out(actor, session)
+
+
+@router.get("/subscription", summary="The plan and subscription status (same as GET /billing)")
+def get_subscription(actor: AnyMember, session: Db) -> BillingOut:
+    return _billing_out(actor, session)

@@ -31,7 +31,9 @@ RAW_BODY = {
     "/webhooks/stripe",
     summary="Stripe events (signed with the webhook secret)",
     description="400 when the signature or body is not valid (nothing stored); 200 for a "
-    "processed, ignored or duplicate event; 500 when processing failed: the event is stored "
+    "processed, ignored, unattributed (not our customer or an unknown price: stored with the "
+    "reason, listed by `counterpromo stripe events list --unattributed`) or duplicate event; "
+    "500 when processing failed: the event is stored "
     "with its error and Stripe's retry (or `counterpromo` replay) processes it again.",
     openapi_extra=RAW_BODY,
 )
@@ -50,7 +52,7 @@ async def stripe_webhook(
             stripe_signature,
             secrets=[s.get_secret_value() for s in services.config.stripe_webhook_secrets],
             stripe=client,
-            price_map=services.config.price_map,
+            price_map=services.prices,
         )
     except WebhookError as exc:
         raise ApiProblem(400, "webhook-rejected", str(exc)) from exc
@@ -68,4 +70,8 @@ async def stripe_webhook(
             "webhook-processing-failed",
             f"event {outcome.event_id} is stored but its processing failed; it will be retried",
         )
-    return WebhookAck(event_id=outcome.event_id, duplicate=outcome.status == "duplicate")
+    return WebhookAck(
+        event_id=outcome.event_id,
+        duplicate=outcome.status == "duplicate",
+        outcome=outcome.status,
+    )

@@ -29,6 +29,10 @@ def _print_welcome(api_url: str, stack: "LocalStack") -> None:
     _say(f"  API         {api_url}  (OpenAPI docs: {api_url}/docs)")
     _say(f"  PostgreSQL  {stack.database.url}")
     _say(f"  AWS (moto)  {stack.aws_env.endpoint_url}  (environment {stack.aws_env.env})")
+    if stack.stripe_url:
+        _say(f"  Stripe      {stack.stripe_url}  (fake: checkout pages pay and send webhooks)")
+    else:
+        _say("  Stripe      the real API (STRIPE_SECRET_KEY is set; forward webhooks yourself)")
     _say(f"  Logs        {logs / 'api.log'}, {logs / 'worker.log'}")
     state = "created" if stack.demo.created else "reused"
     _say(f"Demo account {stack.demo.account_id} ({state})")
@@ -40,14 +44,23 @@ def _print_welcome(api_url: str, stack: "LocalStack") -> None:
     _say(f'  curl -X POST -H "Authorization: Bearer $CP_KEY" {api_url}/v1/promos/PROMO_ID/renders')
     _say(f'  curl -H "Authorization: Bearer $CP_KEY" {api_url}/v1/jobs/JOB_ID')
     _say("  counterpromo demo --api-key $CP_KEY")
+    _say("Billing: start a checkout, open its url and press Pay; the plan changes:")
+    _say(
+        f'  curl -X POST -H "Authorization: Bearer $CP_KEY" -H "Content-Type: application/json"'
+        f' -d \'{{"plan_code": "pro"}}\' {api_url}/v1/billing/checkout'
+    )
+    _say(f'  curl -H "Authorization: Bearer $CP_KEY" {api_url}/v1/billing')
     _say("Press Ctrl-C to stop.")
     sys.stdout.flush()
 
 
-def dev(
+def dev(  # noqa: PLR0917 - typer options
     api_port: Annotated[int, typer.Option(help="Port of the API.")] = 3000,
     postgres_port: Annotated[int, typer.Option(help="Port of the embedded PostgreSQL.")] = 54329,
     aws_port: Annotated[int, typer.Option(help="Port of moto's AWS server.")] = 4566,
+    stripe_port: Annotated[
+        int, typer.Option(help="Port of the fake Stripe (0: any free port).")
+    ] = 0,
     data_dir: Annotated[Path, typer.Option(help="Where data and logs are kept.")] = Path(".local"),
     reset: Annotated[
         bool, typer.Option("--reset", help="Start from an empty embedded database.")
@@ -56,7 +69,8 @@ def dev(
     """Run the local stack: PostgreSQL, moto (env local), the API, a worker and a demo key.
 
     PostgreSQL is embedded (data under DATA_DIR/postgres, kept between runs) unless
-    DATABASE_URL is set.
+    DATABASE_URL is set. Billing uses a fake Stripe (checkout pages that pay and send
+    signed webhooks to the API) unless STRIPE_SECRET_KEY is set.
     """
     try:
         from counterpromo_cli.localstack.stack import (  # noqa: PLC0415
@@ -75,6 +89,7 @@ def dev(
         api_port=api_port,
         postgres_port=postgres_port,
         aws_port=aws_port,
+        stripe_port=stripe_port,
         data_dir=data_dir,
         reset=reset,
         database_url=os.environ.get("DATABASE_URL") or None,
@@ -84,7 +99,7 @@ def dev(
         stack.check_ports()
     except StackError as exc:
         raise fail(str(exc)) from None
-    _say("starting PostgreSQL, moto, the API and a worker...")
+    _say("starting PostgreSQL, moto, the fake Stripe, the API and a worker...")
     try:
         stack.start(stop)
     except (StackError, PostgresStartError, OSError) as exc:

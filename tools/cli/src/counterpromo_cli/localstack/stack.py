@@ -1,4 +1,6 @@
-"""Start and stop the whole local stack: PostgreSQL, moto, the API and one worker.
+"""Start and stop the whole local stack: PostgreSQL, moto, the fake Stripe, the API, a worker.
+
+The fake Stripe runs unless ``STRIPE_SECRET_KEY`` is set (see ``localstack.stripe``).
 
 The worker runs the outbox sweeper itself, so nothing else here sends job messages.
 """
@@ -22,6 +24,11 @@ from counterpromo_cli.localstack.aws import start_aws
 from counterpromo_cli.localstack.demo_data import DemoAccount, ensure_demo_account
 from counterpromo_cli.localstack.postgres import LocalDatabase, start_database
 from counterpromo_cli.localstack.processes import Child, console_script
+from counterpromo_cli.localstack.stripe import (
+    real_stripe_configured,
+    start_fake_stripe,
+    stripe_environ,
+)
 
 READY_TIMEOUT = 90.0
 
@@ -40,6 +47,7 @@ class StackOptions:
     data_dir: Path = Path(".local")
     reset: bool = False
     database_url: str | None = None
+    stripe_port: int = 0  # the fake Stripe's port; 0: any free port
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, database_url: str | None) -> StackOptions:
@@ -58,6 +66,7 @@ class LocalStack:
     database: LocalDatabase | None = None
     aws_env: ProvisionedEnv | None = None
     demo: DemoAccount | None = None
+    stripe_url: str | None = None  # the fake Stripe's address; None with a real Stripe key
     children: list[Child] = field(default_factory=list)
     _cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -67,6 +76,8 @@ class LocalStack:
 
     def check_ports(self) -> None:
         wanted = [("API", self.options.api_port), ("AWS (moto)", self.options.aws_port)]
+        if self.options.stripe_port and not real_stripe_configured():
+            wanted.append(("fake Stripe", self.options.stripe_port))
         if not self.options.database_url:
             wanted.append(("PostgreSQL", self.options.postgres_port))
         for what, port in wanted:
@@ -107,9 +118,16 @@ class LocalStack:
         with sessions.begin() as session:
             self.demo = ensure_demo_account(session)
 
+        billing_env: dict[str, str] = {}
+        if not real_stripe_configured():
+            fake = start_fake_stripe(self.options.stripe_port, api_url=self.api_url)
+            self._cleanup.callback(fake.stop)
+            self.stripe_url = fake.base_url
+            billing_env = stripe_environ(fake)
         child_env = {
             **os.environ,
             **env.environ(),
+            **billing_env,
             "DATABASE_URL": database.url,
             "PYTHONUNBUFFERED": "1",
         }
