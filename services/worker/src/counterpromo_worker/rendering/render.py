@@ -1,4 +1,8 @@
-"""render_promo: a promo in, a print PDF and a PNG preview of its first page out."""
+"""render_promo: a promo in, a print PDF and a PNG preview of its first page out.
+
+The preview is page 1 of the PDF rasterised by PDFium (``preview``): one page, whatever
+the flyer's length, where Typst's PNG export would rasterise every page.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from pathlib import Path
 
 import typst
 
+from counterpromo_worker.rendering.coverage import check_printable
 from counterpromo_worker.rendering.document import build_document
 from counterpromo_worker.rendering.fonts import font_dirs
-from counterpromo_worker.rendering.images import png_size
 from counterpromo_worker.rendering.models import RenderError, RenderInput, RenderOutput
+from counterpromo_worker.rendering.preview import first_page_png
 
 # A fixed creation date keeps the PDF bytes identical when a job is retried.
 _PDF_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z
@@ -31,6 +36,7 @@ def template_sources() -> dict[str, str]:
 def render_promo(data: RenderInput, *, preview_ppi: int = 72) -> RenderOutput:
     if not 1 <= preview_ppi <= 600:
         raise RenderError(f"preview_ppi must be between 1 and 600, not {preview_ppi}")
+    check_printable(data)
     document = build_document(data)
     with tempfile.TemporaryDirectory(prefix="counterpromo-render-") as tmp:
         # The compile root holds only our templates and this promo's pictures:
@@ -51,14 +57,15 @@ def render_promo(data: RenderInput, *, preview_ppi: int = 72) -> RenderOutput:
         )
         try:
             pdf = compiler.compile(format="pdf", timestamp=_PDF_TIMESTAMP)
-            pages = compiler.compile(format="png", ppi=preview_ppi)
         except typst.TypstError as error:
             raise RenderError(f"the flyer could not be laid out: {error.message}") from error
-    if not isinstance(pdf, bytes) or pages is None:
+    if not isinstance(pdf, bytes):
         raise RenderError("the renderer produced no output")
-    page_list = pages if isinstance(pages, list) else [pages]
-    first = page_list[0]
-    width, height = png_size(first)
+    preview = first_page_png(pdf, ppi=preview_ppi)
     return RenderOutput(
-        pdf=pdf, png=first, png_width=width, png_height=height, page_count=len(page_list)
+        pdf=pdf,
+        png=preview.png,
+        png_width=preview.width,
+        png_height=preview.height,
+        page_count=preview.page_count,
     )
