@@ -13,7 +13,6 @@ from __future__ import annotations
 import struct
 import unicodedata
 from functools import cache
-from pathlib import Path
 
 from counterpromo_worker.rendering.fonts import bundled_sans
 from counterpromo_worker.rendering.models import RenderError, RenderInput
@@ -74,7 +73,9 @@ def check_printable(data: RenderInput) -> None:
             (f"the category of {where}", item.category),
             (f"the vendor of {where}", item.vendor),
         ]
-    problems = [f"{where}: {describe(chars)}" for where, text in fields if (chars := unprintable(text))]
+    problems = [
+        f"{where}: {describe(chars)}" for where, text in fields if (chars := unprintable(text))
+    ]
     if problems:
         listed = "; ".join(problems[:_SHOWN_PER_FIELD])
         more = len(problems) - _SHOWN_PER_FIELD

@@ -43,4 +43,6 @@ def first_page_png(pdf: bytes, *, ppi: int) -> Preview:
             document.close()
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", optimize=False, compress_level=6)
-    return Preview(png=out.getvalue(), width=image.width, height=image.height, page_count=page_count)
+    return Preview(
+        png=out.getvalue(), width=image.width, height=image.height, page_count=page_count
+    )
