@@ -42,7 +42,7 @@ def first_page_png(pdf: bytes, *, ppi: int) -> Preview:
         finally:
             document.close()
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", optimize=False, compress_level=6)
+    image.convert("RGB").save(out, format="PNG", optimize=False, compress_level=3)
     return Preview(
         png=out.getvalue(), width=image.width, height=image.height, page_count=page_count
     )

@@ -10,6 +10,7 @@ import json
 import tempfile
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 import typst
 
@@ -36,6 +37,22 @@ def template_sources() -> dict[str, str]:
 def render_promo(data: RenderInput, *, preview_ppi: int = 72) -> RenderOutput:
     if not 1 <= preview_ppi <= 600:
         raise RenderError(f"preview_ppi must be between 1 and 600, not {preview_ppi}")
+    pdf = compile_flyer(data, "pdf")[0]
+    preview = first_page_png(pdf, ppi=preview_ppi)
+    return RenderOutput(
+        pdf=pdf,
+        png=preview.png,
+        png_width=preview.width,
+        png_height=preview.height,
+        page_count=preview.page_count,
+    )
+
+
+def compile_flyer(
+    data: RenderInput, output: Literal["pdf", "png"], *, ppi: int = 72
+) -> list[bytes]:
+    """The flyer as one PDF, or as one PNG per page (Typst's own rasteriser, every page:
+    what the preview cost before it kept to page 1; the gallery and the bench use it)."""
     check_printable(data)
     document = build_document(data)
     with tempfile.TemporaryDirectory(prefix="counterpromo-render-") as tmp:
@@ -56,16 +73,13 @@ def render_promo(data: RenderInput, *, preview_ppi: int = 72) -> RenderOutput:
             sys_inputs={"data": json.dumps(document.data)},
         )
         try:
-            pdf = compiler.compile(format="pdf", timestamp=_PDF_TIMESTAMP)
+            if output == "pdf":
+                result = compiler.compile(format="pdf", timestamp=_PDF_TIMESTAMP)
+            else:
+                result = compiler.compile(format="png", ppi=ppi)
         except typst.TypstError as error:
             raise RenderError(f"the flyer could not be laid out: {error.message}") from error
-    if not isinstance(pdf, bytes):
+    pages = [page for page in (result if isinstance(result, list) else [result]) if page]
+    if not pages:
         raise RenderError("the renderer produced no output")
-    preview = first_page_png(pdf, ppi=preview_ppi)
-    return RenderOutput(
-        pdf=pdf,
-        png=preview.png,
-        png_width=preview.width,
-        png_height=preview.height,
-        page_count=preview.page_count,
-    )
+    return pages
