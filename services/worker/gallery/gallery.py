@@ -4,15 +4,15 @@ with a contact sheet, so a person can look at all of it at once.
     uv run nox -s gallery                      # -> gallery-out/ (gitignored)
     python services/worker/gallery/gallery.py --out DIR --locales en-GB,en-US --ppi 48
 
-Also the source of the committed reference PNGs (``--references``) that
-``tests/test_gallery_references.py`` compares renders against.
+``--references`` rewrites the committed reference PNGs that
+``tests/test_gallery_references.py`` compares renders against, and the README's contact
+sheet (``docs/gallery-contact-sheet.png``, 24 ppi, 48 colours).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +28,7 @@ COUNTS = (12, 40)
 LOCALE_SYMBOLS = {"en-GB": "£", "en-US": "$", "en-CA": "$", "fr-CA": "$", "de-DE": "€"}
 REFERENCE_PPI = 24
 REFERENCES = Path(__file__).parent / "references"
+DOCS_SHEET = Path(__file__).parents[1] / "docs" / "gallery-contact-sheet.png"
 
 
 def sample(template: TemplateName, paper: Paper, count: int, locale: str) -> RenderInput:
@@ -110,17 +111,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--locales", default="en-GB,en-US", help="comma-separated BCP 47 tags")
     parser.add_argument("--ppi", type=int, default=48)
     parser.add_argument(
-        "--references", action="store_true", help="rewrite the committed reference PNGs"
+        "--references",
+        action="store_true",
+        help="rewrite the committed reference PNGs and the README's contact sheet (24 ppi)",
     )
     args = parser.parse_args(argv)
+    locales = [tag.strip() for tag in args.locales.split(",") if tag.strip()]
     if args.references:
         write_references()
-        print(f"references written to {REFERENCES}")
+        sheet = build(args.out, locales, REFERENCE_PPI)
+        Image.open(sheet).quantize(colors=48).save(DOCS_SHEET, optimize=True)
+        print(f"references written to {REFERENCES}, contact sheet to {DOCS_SHEET}")
         return
-    sheet = build(
-        args.out, [tag.strip() for tag in args.locales.split(",") if tag.strip()], args.ppi
-    )
-    print(f"gallery in {args.out}; contact sheet {sheet}", file=sys.stdout)
+    sheet = build(args.out, locales, args.ppi)
+    print(f"gallery in {args.out}; contact sheet {sheet}")
 
 
 if __name__ == "__main__":

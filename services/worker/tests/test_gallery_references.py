@@ -4,7 +4,7 @@ red) is written for a person to look at: ``gallery-diffs/`` beside this package'
 or the folder named by ``COUNTERPROMO_GALLERY_DIFFS``.
 
 After a deliberate change of the templates, look at the diffs, then rewrite the references:
-``python services/worker/gallery/gallery.py --references``.
+``uv run python services/worker/gallery/gallery.py --references``.
 """
 
 from __future__ import annotations
