@@ -119,6 +119,14 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def gallery(session: nox.Session) -> None:
+    """Every template x paper x (12, 40 items) x locale rendered into gallery-out/ (gitignored)
+    with a contact sheet. Options after ``--``: ``--locales en-GB,en-US --ppi 48 --out DIR``."""
+    _sync(session, "--package", "counterpromo-worker")
+    session.run("python", "services/worker/gallery/gallery.py", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks (figures, no pass/fail): a 12-item render in process vs. the worker's
     end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""

@@ -5,7 +5,8 @@ Needs the worker's dev dependencies: a PostgreSQL (embedded, or the server named
 ``COUNTERPROMO_TEST_DATABASE_URL``) and moto's server, both started here.
 
 Importable: ``render_median_seconds()``, ``worker_jobs_per_second()`` and ``run()`` return
-the figures for other benchmarks to print alongside their own.
+the figures for other benchmarks to print alongside their own; ``preview_cost()`` times a
+9-page flyer's PDF against its page-1 preview (and Typst's every-page PNG export, the old way).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,11 +38,59 @@ from counterpromo_testing.databases import database_server
 from counterpromo_testing.ports import free_port, port_in_use
 from counterpromo_worker.handlers import default_registry
 from counterpromo_worker.rendering import RenderBrand, RenderInput, RenderItem, render_promo
+from counterpromo_worker.rendering.preview import first_page_png
+from counterpromo_worker.rendering.render import compile_flyer
 from counterpromo_worker.runtime.assembly import build_worker
 from counterpromo_worker.settings import WorkerSettings
 from sqlalchemy import func, select
 
 ITEMS = 12
+PREVIEW_ITEMS = 100  # 9 pages of multi-product
+
+
+@dataclass(frozen=True)
+class PreviewCost:
+    """Median times for one long flyer: its PDF, the PNG preview of page 1 from that PDF,
+    and Typst's PNG export of every page (what the preview used to cost)."""
+
+    pages: int
+    pdf_s: float
+    preview_s: float
+    all_pages_png_s: float
+
+    def report(self) -> str:
+        return (
+            f"{PREVIEW_ITEMS}-item flyer ({self.pages} pages): PDF {self.pdf_s * 1000:.1f} ms, "
+            f"preview of page 1 {self.preview_s * 1000:.1f} ms "
+            f"(Typst PNG of every page, as before: {self.all_pages_png_s * 1000:.1f} ms)"
+        )
+
+
+def _median(runs: int, action: Callable[[], object]) -> float:
+    action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def preview_cost(runs: int = 5) -> PreviewCost:
+    items = [
+        RenderItem(name=f"Bench product {n:03d}", sale_price=Decimal("4.99") + n, unit="each")
+        for n in range(1, PREVIEW_ITEMS + 1)
+    ]
+    data = RenderInput(
+        title="Long flyer", template="multi-product", items=items, brand=RenderBrand()
+    )
+    pdf = compile_flyer(data, "pdf")[0]
+    return PreviewCost(
+        pages=first_page_png(pdf, ppi=96).page_count,
+        pdf_s=_median(runs, lambda: compile_flyer(data, "pdf")),
+        preview_s=_median(runs, lambda: first_page_png(pdf, ppi=96)),
+        all_pages_png_s=_median(runs, lambda: compile_flyer(data, "png", ppi=96)),
+    )
 
 
 @dataclass(frozen=True)
@@ -51,6 +100,7 @@ class BenchResult:
     jobs: int
     concurrency: int
     jobs_per_second: float
+    preview: PreviewCost
 
     @property
     def ratio(self) -> float:
@@ -66,6 +116,7 @@ class BenchResult:
                 f"worker end to end through SQS/S3 (moto) and PostgreSQL: {self.jobs} render "
                 f"jobs, concurrency {self.concurrency}: {self.jobs_per_second:.2f} jobs/s",
                 f"ratio end-to-end jobs/s : in-process renders/s = {self.ratio:.2f}",
+                self.preview.report(),
             ]
         )
 
@@ -203,9 +254,10 @@ def _unfinished(sessions: object, job_ids: list[uuid.UUID]) -> int:
 
 def run(*, renders: int = 15, jobs_count: int = 24, concurrency: int = 2) -> BenchResult:
     median = render_median_seconds(renders)
+    preview = preview_cost()
     with local_stack() as database_url:
         rate = worker_jobs_per_second(database_url, jobs_count=jobs_count, concurrency=concurrency)
-    return BenchResult(median, renders, jobs_count, concurrency, rate)
+    return BenchResult(median, renders, jobs_count, concurrency, rate, preview)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import struct
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 import pypdfium2 as pdfium
 from counterpromo_core import assets, promos, usage, work
 from counterpromo_core.db.models import Job, UsageMonthly
 from counterpromo_core.ports import SystemClock
+from counterpromo_core.schemas import ItemIn, PromoCreate
 from counterpromo_storage.blobs import BlobStore
 from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
@@ -24,7 +26,9 @@ A4_MM = (210, 297)
 def pdf_text(data: bytes) -> str:
     document = pdfium.PdfDocument(data)
     try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
+        # Words separated by single spaces: where a name wraps depends on its card's size.
+        pages = (page.get_textpage().get_text_range() for page in document)
+        return " ".join(" ".join(pages).split())
     finally:
         document.close()
 
@@ -93,6 +97,39 @@ def test_a_render_job_makes_a_pdf_and_a_preview(
     assert abs(height - expected[1]) <= 1
     assert job.result is not None
     assert job.result["output_sets"][0]["png_width"] == width
+
+
+def test_a_promo_with_characters_the_fonts_lack_fails_naming_them(
+    *,
+    sessions: sessionmaker[Session],
+    make_account: Callable[..., uuid.UUID],
+    dispatch: Callable[[], int],
+    start_worker: Callable[..., object],
+    wait_until: Callable[..., object],
+    job_row: Callable[[uuid.UUID], Job],
+) -> None:
+    account_id = make_account()
+    items = [
+        ItemIn(name="Ударная дрель", sale_price=Decimal("99")),
+        ItemIn(name="电钻 Drill 🔨", sale_price=Decimal("59")),
+    ]
+    with sessions.begin() as session:
+        promo_id = promos.create_promo(
+            session, account_id, PromoCreate(title="Offers", items=items), clock=SystemClock()
+        ).id
+    job_id = request_render(sessions, account_id, promo_id)
+    dispatch()
+
+    start_worker()
+    wait_until(lambda: job_row(job_id).status == "failed", what="the render to fail")
+
+    job = job_row(job_id)
+    assert job.attempts == 1
+    assert job.error is not None
+    assert "item 2 ('电钻 Drill 🔨')" in job.error
+    for named in ("'电' (U+7535)", "'钻' (U+94BB)", "'🔨' (U+1F528)"):
+        assert named in job.error
+    assert "Ударная" not in job.error  # Cyrillic prints
 
 
 def test_the_same_message_twice_makes_one_asset_set_and_one_usage_count(

@@ -1,9 +1,18 @@
 """Which font files Typst may use, and how a brand's font name maps onto them.
 
 Rendering ignores the host's system fonts so that a flyer looks the same on a
-laptop, in CI and in the container: the only fonts are Typst's embedded ones
-(Libertinus Serif, New Computer Modern, DejaVu Sans Mono) and Lato, which ships
-as the ``font-lato`` wheel. A brand font we do not have falls back silently.
+laptop, in CI and in the container. The fonts are:
+
+- Noto Sans (Regular, Italic, Bold; SIL Open Font License, shipped in this package's
+  ``fonts`` folder with its ``OFL.txt``): every Latin letter of the European
+  languages, Greek and Cyrillic. It is the default face and the fallback of every
+  other one, so a character any face lacks is drawn by Noto Sans.
+- Lato, from the ``font-lato`` wheel (Western and Polish Latin only), for brands
+  that ask for it.
+- Typst's embedded Libertinus Serif for serif brand fonts, and DejaVu Sans Mono.
+
+Text holding a character Noto Sans cannot draw (CJK, emoji, Arabic, ...) is refused
+before rendering (see ``coverage``), so nothing ever prints as an empty box.
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ from functools import cache
 from importlib.resources import as_file, files
 from pathlib import Path
 
-SANS = "Lato"
+SANS = "Noto Sans"
+LATO = "Lato"
 SERIF = "Libertinus Serif"
+MONO = "DejaVu Sans Mono"
 
 _SERIF_FAMILIES = frozenset({"libertinus serif", "new computer modern", "dejavu serif"})
 
@@ -21,14 +32,24 @@ _SERIF_FAMILIES = frozenset({"libertinus serif", "new computer modern", "dejavu 
 @cache
 def font_dirs() -> tuple[str, ...]:
     """Folders of font files handed to Typst besides its embedded fonts."""
-    lato = files("font_lato").joinpath("files")
-    with as_file(lato) as path:
-        # An installed wheel is a real folder, so the path outlives the context.
-        return (str(Path(path)),)
+    folders = []
+    for resource in (files("counterpromo_worker").joinpath("fonts"), files("font_lato") / "files"):
+        with as_file(resource) as path:
+            # An installed wheel is a real folder, so the path outlives the context.
+            folders.append(str(Path(path)))
+    return tuple(folders)
+
+
+def bundled_sans() -> Path:
+    """The regular Noto Sans file: its character map says what a flyer can print."""
+    return Path(font_dirs()[0]) / "NotoSans-Regular.ttf"
 
 
 def font_stack(brand_font: str | None) -> list[str]:
     """Typst font families to try in order; the first one available is used per glyph."""
     wanted = (brand_font or "").strip().lower()
-    primary = SERIF if wanted in _SERIF_FAMILIES else SANS
-    return [primary, SERIF if primary == SANS else SANS, "DejaVu Sans Mono"]
+    if wanted in _SERIF_FAMILIES:
+        return [SERIF, SANS, MONO]
+    if wanted == "lato":
+        return [LATO, SANS, MONO]
+    return [SANS, MONO]
