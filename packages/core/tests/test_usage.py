@@ -129,6 +129,33 @@ def test_a_new_month_starts_from_zero(
     assert report.counters["promos_created"].limit == 3
 
 
+def test_limit_exceeded_reports_the_usage_of_its_own_month(
+    session: Session, new_account: Callable[..., uuid.UUID], clock: ManualClock
+) -> None:
+    """Three months of usage: the error counts the refused month's renders, no other's.
+
+    The refused month's row is written last, so a query that forgot the month would find
+    another month's row first.
+    """
+    account_id = new_account("free")  # 10 renders a month
+    october = dt.datetime(2026, 10, 20, 8, 0, tzinfo=dt.UTC)
+    november = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+    december = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    for when, renders in ((october, 4), (december, 7), (november, 6)):
+        clock.current = when
+        assert usage.consume(session, account_id, "renders", renders, clock=clock) == renders
+    clock.current = november
+    with pytest.raises(LimitExceeded) as caught:
+        usage.consume(session, account_id, "renders", 5, clock=clock)
+    assert (caught.value.used, caught.value.limit) == (6, 10)
+    assert caught.value.resets_at == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    clock.current = december
+    with pytest.raises(LimitExceeded) as caught:
+        usage.consume(session, account_id, "renders", 4, clock=clock)
+    assert caught.value.used == 7
+    assert caught.value.resets_at == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+
+
 def test_consume_rejects_bad_input(
     session: Session, new_account: Callable[..., uuid.UUID], clock: ManualClock
 ) -> None:
