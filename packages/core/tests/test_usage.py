@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from counterpromo_core import promos, usage, work
 from counterpromo_core.db.models import UsageMonthly
-from counterpromo_core.errors import LimitExceeded, NotFound, ValidationFailed
+from counterpromo_core.errors import FeatureNotInPlan, LimitExceeded, NotFound, ValidationFailed
 from counterpromo_core.ports import ManualClock
 from counterpromo_core.schemas import PromoCreate
 from sqlalchemy import select
@@ -176,3 +176,27 @@ def test_entitlements_follow_the_plan(
     assert pro.watermark is False
     assert pro.branch_packs is True
     assert pro.max_branches == 10
+
+
+def test_require_feature_grants_what_the_plan_includes_and_refuses_the_rest(
+    session: Session, new_account: Callable[..., uuid.UUID]
+) -> None:
+    account_id = new_account("test-ten")  # branch packs, no co-op report
+    usage.require_feature(session, account_id, "branch_packs")
+    with pytest.raises(FeatureNotInPlan) as caught:
+        usage.require_feature(session, account_id, "coop_report")
+    assert (caught.value.feature, caught.value.plan) == ("coop_report", "test-ten")
+    with pytest.raises(ValueError, match="unknown feature 'confetti'"):
+        usage.require_feature(session, account_id, "confetti")
+
+
+def test_usage_report_counts_only_its_own_account(
+    session: Session, new_account: Callable[..., uuid.UUID], clock: ManualClock
+) -> None:
+    first, second = new_account("free"), new_account("free")
+    usage.consume(session, first, "renders", 2, clock=clock)
+    usage.consume(session, second, "renders", 5, clock=clock)
+    assert usage.usage_report(session, first, clock=clock).counters["renders"].used == 2
+    assert usage.usage_report(session, second, clock=clock).counters["renders"].used == 5
+    other_month = ManualClock(dt.datetime(2027, 1, 10, tzinfo=dt.UTC))
+    assert usage.usage_report(session, first, clock=other_month).counters["renders"].used == 0
