@@ -91,9 +91,7 @@ def repin(text: str, name: str, version: str) -> str:
 def release_changelog(text: str, version: str, today: dt.date) -> str:
     if "## Unreleased" not in text:
         raise BumpError("the changelog has no '## Unreleased' section")
-    return text.replace(
-        "## Unreleased", f"## Unreleased\n\n## {version} - {today.isoformat()}", 1
-    )
+    return text.replace("## Unreleased", f"## Unreleased\n\n## {version} - {today.isoformat()}", 1)
 
 
 def note_unreleased(text: str, line: str) -> str:

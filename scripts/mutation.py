@@ -5,10 +5,12 @@ Run it through ``uv run nox -s mutation`` (not part of the default run). What it
 1. Copies the working tree (tracked and untracked, not ignored files) to a temporary
    directory, so the mutations cosmic-ray writes into the source never touch the checkout.
 2. Starts one PostgreSQL for the whole run (``counterpromo_testing.database_server``: the
-   embedded one, or the server ``COUNTERPROMO_TEST_DATABASE_URL`` names) and hands it to
-   every test run, so a mutant costs its tests, not a server start.
-3. For each target module: ``cosmic-ray init``, our filter (below), a baseline run of the
-   target's tests on the unmutated copy (it must pass), ``cosmic-ray exec``, then the counts.
+   embedded one, or the server ``COUNTERPROMO_TEST_DATABASE_URL`` names), migrates one
+   template database there, and hands both to every test run, so a mutant costs its tests,
+   not a server start and a migration.
+3. For each target module (``--jobs`` at a time, each its own cosmic-ray session):
+   ``cosmic-ray init``, our filter (below), a baseline run of the target's tests on the
+   unmutated copy (it must pass), ``cosmic-ray exec``, then the counts.
 4. Prints a table and exits non-zero when the overall killed share is below ``--floor``.
 
 The filter keeps the run bounded and the score honest:
@@ -31,12 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
-from counterpromo_testing.databases import ENV_VAR, database_server
+from counterpromo_testing.databases import ENV_VAR, TEMPLATE_ENV_VAR, database_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC_DIRS = (
@@ -242,17 +245,21 @@ def _run_target(work: Path, target: Target, env: dict[str, str], timeout: float)
     session = work / f"{Path(target.module).stem}.sqlite"
     started = time.monotonic()
     cosmic = [str(Path(sys.executable).parent / "cosmic-ray")]
-    subprocess.run([*cosmic, "init", str(config), str(session)], cwd=tree, env=env, check=True)
+    log = work / f"{Path(target.module).stem}.log"
+
+    def run(*command: str) -> int:
+        with log.open("a") as out:
+            return subprocess.run(
+                command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            ).returncode
+
+    if run(*cosmic, "init", str(config), str(session)) != 0:
+        raise SystemExit(f"{target.name}: cosmic-ray init failed (see {log})")
     score.skipped = _filter(session, tree / target.module, target)
-    baseline = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *target.tests],
-        cwd=tree,
-        env=env,
-        check=False,
-    )
-    if baseline.returncode != 0:
-        raise SystemExit(f"{target.name}: the tests fail without any mutation")
-    subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=tree, env=env, check=True)
+    if run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *target.tests) != 0:
+        raise SystemExit(f"{target.name}: the tests fail without any mutation (see {log})")
+    if run(*cosmic, "exec", str(config), str(session)) != 0:
+        raise SystemExit(f"{target.name}: cosmic-ray exec failed (see {log})")
     survivors = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         items = {item.job_id: item for item in db.work_items}
@@ -294,6 +301,7 @@ def main() -> None:
     parser.add_argument("--floor", type=float, default=0.90, help="minimum killed share")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
     parser.add_argument("--only", action="append", help="run only targets with this name")
+    parser.add_argument("--jobs", type=int, default=2, help="targets run at the same time")
     args = parser.parse_args()
     targets = [t for t in TARGETS if not args.only or any(o in t.name for o in args.only)]
     with tempfile.TemporaryDirectory(prefix="counterpromo-mutation-") as tmp:
@@ -303,10 +311,12 @@ def main() -> None:
             env = {
                 **os.environ,
                 ENV_VAR: server.admin_url,
+                TEMPLATE_ENV_VAR: server.migrated_template(),
                 "PYTHONPATH": os.pathsep.join(str(work / "tree" / d) for d in SRC_DIRS),
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
-            scores = [_run_target(work, t, env, args.timeout) for t in targets]
+            with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+                scores = list(pool.map(lambda t: _run_target(work, t, env, args.timeout), targets))
     killed, tested = _print(scores)
     if tested == 0 or killed / tested < args.floor:
         raise SystemExit(f"mutation score {killed}/{tested} is below {args.floor:.0%}")
