@@ -110,3 +110,4 @@ def database_server() -> Iterator[DatabaseServer]:
             yield server
         finally:
             server.close()
+            embedded.destroy()  # as root the cluster lives outside ``tmp``: remove it too
