@@ -17,7 +17,9 @@ The filter keeps the run bounded and the score honest:
 
 - only the functions that hold the rule (``Target.functions``; None = the whole module);
 - no mutation inside a type annotation (inert under ``from __future__ import annotations``:
-  ``X | None`` -> ``X & None`` changes nothing at run time, so it would be a false survivor);
+  ``X | None`` -> ``X & None`` changes nothing at run time, so it would be a false survivor),
+  nor of the keyword-only marker ``*`` of a signature (cosmic-ray takes it for a
+  multiplication), nor of a decorator's arguments (``@dataclass(frozen=True)``);
 - one replacement per operator (``+`` -> ``-``, ``*`` -> ``/``, ``==`` -> ``!=``, ``<`` -> ``<=``,
   ``is`` -> ``is not``..., the convention mutmut follows) instead of cosmic-ray's six to eleven
   per operator, which would multiply the run time for mutants the first one already covers.
@@ -29,6 +31,7 @@ import argparse
 import ast
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -152,21 +155,33 @@ class Score:
         return self.killed / self.tested if self.tested else 1.0
 
 
-def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    spans = []
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _position(node: ast.AST, *, end: bool = False) -> tuple[int, int]:
+    if end:
+        return (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _inert_spans(source: str) -> dict[str, list[Span]]:
+    """Where a mutation cannot change behaviour, by kind: annotations, signatures (the ``*``
+    that makes parameters keyword-only is not a multiplication), decorators."""
+    spans: dict[str, list[Span]] = {"annotation": [], "signature": [], "decorator": []}
     for node in ast.walk(ast.parse(source)):
         annotations: list[ast.expr | None] = []
-        if isinstance(node, ast.arg):
+        if isinstance(node, ast.arg | ast.AnnAssign):
             annotations.append(node.annotation)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            spans["decorator"] += [
+                (_position(d), _position(d, end=True)) for d in node.decorator_list
+            ]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             annotations.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-        for annotation in annotations:
-            if annotation is not None and annotation.end_lineno is not None:
-                start = (annotation.lineno, annotation.col_offset)
-                end = (annotation.end_lineno, annotation.end_col_offset or 0)
-                spans.append((start, end))
+            spans["signature"].append((_position(node), _position(node.body[0])))
+        spans["annotation"] += [
+            (_position(a), _position(a, end=True)) for a in annotations if a is not None
+        ]
     return spans
 
 
@@ -175,12 +190,19 @@ def _skip_reason(
     definition: str | None,
     start: tuple[int, int],
     target: Target,
-    spans: list[tuple[tuple[int, int], tuple[int, int]]],
+    spans: dict[str, list[Span]],
 ) -> str | None:
+    def inside(kind: str) -> bool:
+        return any(low <= start < high for low, high in spans[kind])
+
     if target.functions is not None and definition not in target.functions:
         return f"outside the rule functions ({definition})"
-    if any(low <= start < high for low, high in spans):
+    if inside("annotation"):
         return "inside a type annotation"
+    if inside("decorator"):
+        return "a decorator's declaration (frozen=True...)"
+    if operator.startswith("core/ReplaceBinaryOperator_Mul") and inside("signature"):
+        return "the keyword-only marker of a signature"
     if operator.startswith(("core/ReplaceBinaryOperator_", "core/ReplaceComparisonOperator_")):
         _, source_op, replacement = operator.rsplit("_", 2)
         if PREFERRED.get(source_op) != replacement:
@@ -189,7 +211,7 @@ def _skip_reason(
 
 
 def _filter(session: Path, module: Path, target: Target) -> int:
-    spans = _annotation_spans(module.read_text())
+    spans = _inert_spans(module.read_text())
     skipped = 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in list(db.work_items):
@@ -297,6 +319,8 @@ def _print(scores: list[Score]) -> tuple[int, int]:
 
 
 def main() -> None:
+    # A plain SIGTERM (nox interrupted, a CI timeout) still stops the PostgreSQL we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--floor", type=float, default=0.90, help="minimum killed share")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")

@@ -124,6 +124,7 @@ def test_a_new_month_starts_from_zero(
     assert usage.consume(session, account_id, "promos_created", clock=clock) == 1
     report = usage.usage_report(session, account_id, clock=clock)
     assert report.month == dt.date(2026, 12, 1)
+    assert report.period_start == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     assert report.resets_at == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     assert report.counters["promos_created"].used == 1
     assert report.counters["promos_created"].limit == 3
