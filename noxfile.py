@@ -202,6 +202,17 @@ CONSUMERS = {
 }
 
 
+# Run in each consumer venv (pytest comes with the [testing] extra): a project that installs
+# the extra but does not opt in (pytest_plugins) gets none of our fixtures.
+_OPT_IN_TEST = """
+def test_our_plugins_are_opt_in(pytestconfig):
+    plugins = pytestconfig.pluginmanager.list_name_plugin()
+    loaded = [getattr(plugin, "__name__", "") for _, plugin in plugins]
+    ours = ("counterpromo_storage", "counterpromo_billing")
+    assert [name for name in loaded if name.startswith(ours)] == []
+"""
+
+
 @nox.session(venv_backend="none", default=False)
 def consumers(session: nox.Session) -> None:
     """Build the wheels, then install billing alone and storage alone into fresh virtualenvs
@@ -249,6 +260,9 @@ def consumers(session: nox.Session) -> None:
                 external=True,
             )
             session.log(f"{name}: README examples pass outside the repository")
+            (work / "test_opt_in.py").write_text(_OPT_IN_TEST)
+            session.run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", external=True)
+            session.log(f"{name}: its pytest plugin stays out of a run that did not opt in")
             session.chdir(ROOT)
 
 
