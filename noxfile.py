@@ -1,5 +1,8 @@
-"""Project automation. ``uv run nox`` runs lint, typecheck, every member's tests, the deploy
-checks and the system tests; ``uv run nox -s bench`` prints the benchmarks.
+"""Project automation. ``uv run nox`` runs lint, typecheck, every member's tests (with branch
+coverage and a floor per member), the deploy checks and the system tests. Not in the default
+run: ``bench`` (benchmarks), ``consumers`` (the libraries installed alone from wheels, as
+another team would), ``mutation`` (the killed share of mutants of the rule modules) and
+``bump`` (a member's version and its dependents' pins).
 
 Each member's tests run in an environment that holds only that member's own
 dependencies (``uv sync --package NAME --locked --exact``), so a member that
@@ -8,7 +11,11 @@ imports something it does not declare fails here, not in production.
 
 from __future__ import annotations
 
+import email
 import shutil
+import sys
+import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -60,16 +67,41 @@ def typecheck(session: nox.Session) -> None:
         session.run("mypy", *targets)
     session.run("mypy", "deploy/render_template.py", "deploy/check_deploy.py", "deploy/tests")
     session.run("mypy", "tests/system")
-    session.run("mypy", "noxfile.py")
+    session.run("mypy", "noxfile.py", "scripts")
+
+
+# Branch coverage floors (percent) per member; docs/testing.md gives the measured figures and
+# the reasons for each floor. The tests session fails below its member's floor.
+COVERAGE_FLOORS = {
+    "counterpromo-core": 90,
+    "counterpromo-storage": 90,
+    "counterpromo-billing": 90,
+    "counterpromo-testing": 80,
+    "counterpromo-api": 85,
+    "counterpromo-worker": 85,
+    "counterpromo-cli": 75,
+}
+
+
+def _import_name(member: str) -> str:
+    return member.replace("-", "_")
 
 
 @nox.session
 @nox.parametrize("member", list(MEMBERS))
 def tests(session: nox.Session, member: str) -> None:
-    """pytest for one member, with only that member's declared dependencies installed."""
+    """pytest for one member, with only that member's declared dependencies installed, with
+    branch coverage of that member's package and its floor (posargs: run these tests instead,
+    without the floor)."""
     _sync(session, "--package", member)
     path = MEMBERS[member]
-    args = session.posargs or [f"{path}/tests"]
+    coverage = [
+        f"--cov={_import_name(member)}",
+        "--cov-branch",
+        "--cov-report=term:skip-covered",
+        f"--cov-fail-under={COVERAGE_FLOORS[member]}",
+    ]
+    args = session.posargs or [*coverage, f"{path}/tests"]
     session.run("pytest", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
@@ -83,7 +115,7 @@ def deploy_checks(session: nox.Session) -> None:
     session.run("hadolint", "services/api/Dockerfile", "services/worker/Dockerfile")
     session.run("shellcheck", "deploy/release.sh")
     session.run("python", "deploy/check_deploy.py")
-    session.run("pytest", "deploy/tests", env={"PYTHONDONTWRITEBYTECODE": "1"})
+    session.run("pytest", "deploy/tests", "scripts/tests", env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session
@@ -113,9 +145,36 @@ def build(session: nox.Session) -> None:
     if len(wheels) != len(MEMBERS):
         session.error(f"expected {len(MEMBERS)} wheels, got {len(wheels)}")
     for wheel in wheels:
-        expected = WHEEL_DATA.get(wheel.name.split("-")[0])
-        if expected and expected not in zipfile.ZipFile(wheel).namelist():
-            session.error(f"{wheel.name} lacks {expected}")
+        problems = _wheel_problems(wheel)
+        if problems:
+            session.error(f"{wheel.name}: {'; '.join(problems)}")
+    session.log("every wheel: metadata version = pyproject version, licence, py.typed, data")
+
+
+def _wheel_problems(wheel: Path) -> list[str]:
+    """What is wrong with a built wheel: its metadata must say what the member's pyproject
+    says (name, version, pinned internal requirements), and it must carry its files."""
+    package = wheel.name.split("-")[0]
+    member = package.replace("_", "-")
+    project = tomllib.loads((ROOT / MEMBERS[member] / "pyproject.toml").read_text())["project"]
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata_path = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = email.message_from_bytes(archive.read(metadata_path))
+    problems = []
+    if metadata["Version"] != project["version"]:
+        problems.append(f"metadata version {metadata['Version']} != pyproject {project['version']}")
+    for requirement in metadata.get_all("Requires-Dist") or []:
+        if requirement.startswith("counterpromo-") and "<" not in requirement:
+            problems.append(f"unpinned internal requirement {requirement!r}")
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
+        problems.append("no LICENSE")
+    if f"{package}/py.typed" not in names:
+        problems.append("no py.typed")
+    expected = WHEEL_DATA.get(package)
+    if expected and expected not in names:
+        problems.append(f"lacks {expected}")
+    return problems
 
 
 @nox.session(default=False)
@@ -140,3 +199,96 @@ def bench(session: nox.Session) -> None:
     # ready and peak RSS; prints the table and writes bench-results.json.
     _sync(session, "--only-group", "system", "--compile-bytecode")
     session.run("python", "tests/system/bench/run_bench.py")
+
+
+# The libraries another team installs alone, and the README whose examples prove it. Each
+# venv gets the distribution alone first (it must resolve from the wheels folder plus the
+# public index for third-party packages), then what its README's examples need.
+CONSUMERS = {
+    "counterpromo-storage": ("packages/storage/README.md", ["counterpromo-storage[testing]"]),
+    "counterpromo-billing": (
+        "packages/billing/README.md",
+        ["counterpromo-billing[testing]", "counterpromo-testing"],
+    ),
+}
+
+
+# Run in each consumer venv (pytest comes with the [testing] extra): a project that installs
+# the extra but does not opt in (pytest_plugins) gets none of our fixtures.
+_OPT_IN_TEST = """
+def test_our_plugins_are_opt_in(pytestconfig):
+    plugins = pytestconfig.pluginmanager.list_name_plugin()
+    loaded = [getattr(plugin, "__name__", "") for _, plugin in plugins]
+    ours = ("counterpromo_storage", "counterpromo_billing")
+    assert [name for name in loaded if name.startswith(ours)] == []
+"""
+
+
+@nox.session(venv_backend="none", default=False)
+def consumers(session: nox.Session) -> None:
+    """Build the wheels, then install billing alone and storage alone into fresh virtualenvs
+    outside the repository and run each README's examples there (doctest)."""
+    with tempfile.TemporaryDirectory(prefix="counterpromo-consumers-") as tmp:
+        outside = Path(tmp)
+        wheels = outside / "wheels"
+        session.run("uv", "build", "--all-packages", "-q", "-o", str(wheels), external=True)
+        session.log(f"wheels: {', '.join(sorted(p.name for p in wheels.glob('*.whl')))}")
+        for name, (readme, extras) in CONSUMERS.items():
+            venv = outside / f"venv-{name}"
+            python = str(venv / "bin" / "python")
+            session.run("uv", "venv", "-q", "--python", sys.executable, str(venv), external=True)
+            install = [
+                "uv",
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                python,
+                "--find-links",
+                str(wheels),
+            ]
+            session.run(*install, name, external=True)
+            session.run(python, "-c", f"import {_import_name(name)}", external=True)
+            session.run(*install, *extras, external=True)
+            installed = session.run(
+                "uv", "pip", "list", "--python", python, external=True, silent=True
+            )
+            ours = [line for line in str(installed).splitlines() if "counterpromo" in line]
+            session.log(f"{name} venv holds: {'; '.join(' '.join(o.split()) for o in ours)}")
+            work = outside / f"run-{name}"
+            work.mkdir()
+            shutil.copy(ROOT / readme, work / "README.md")
+            session.chdir(work)
+            session.run(
+                python,
+                "-m",
+                "doctest",
+                "-o",
+                "ELLIPSIS",
+                "-o",
+                "NORMALIZE_WHITESPACE",
+                "README.md",
+                external=True,
+            )
+            session.log(f"{name}: README examples pass outside the repository")
+            (work / "test_opt_in.py").write_text(_OPT_IN_TEST)
+            session.run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", external=True)
+            session.log(f"{name}: its pytest plugin stays out of a run that did not opt in")
+            session.chdir(ROOT)
+
+
+@nox.session(default=False)
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (cosmic-ray) of the rule modules: usage, idempotency, webhooks,
+    event store, subscription sync, queue backoff and redrive. Prints the killed share per
+    module and fails below 90% (docs/testing.md). Posargs go to scripts/mutation.py."""
+    _sync(session, "--all-packages", "--group", "mutation")
+    session.run("python", "scripts/mutation.py", *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def bump(session: nox.Session) -> None:
+    """Bump a member's version and re-pin its dependents: ``nox -s bump -- NAME minor``."""
+    if len(session.posargs) != 2:
+        session.error("usage: nox -s bump -- counterpromo-core major|minor|patch|X.Y.Z")
+    session.run(sys.executable, "scripts/bump_version.py", *session.posargs)

@@ -16,6 +16,9 @@ from counterpromo_core.db.models import Account, StripeEvent
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
+# The [testing] extras' pytest plugins are opt-in: registered here, nowhere else.
+pytest_plugins = ["counterpromo_storage.testing.plugin", "counterpromo_billing.testing.plugin"]
+
 APP_URL = "https://app.counterpromo.test"
 
 

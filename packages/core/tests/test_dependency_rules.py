@@ -1,5 +1,6 @@
-"""DESIGN.md section 3: core and storage depend on no workspace member; core talks to the
-outside only through Protocols (no boto3, stripe, FastAPI or Typer imports)."""
+"""docs/architecture.md, "Members and the rules between them": core and storage depend on
+no workspace member; core talks to the outside only through Protocols (no boto3, stripe,
+FastAPI or Typer imports)."""
 
 import ast
 from importlib.metadata import requires

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from counterpromo_core import promos, usage, work
 from counterpromo_core.db.models import UsageMonthly
-from counterpromo_core.errors import LimitExceeded, NotFound, ValidationFailed
+from counterpromo_core.errors import FeatureNotInPlan, LimitExceeded, NotFound, ValidationFailed
 from counterpromo_core.ports import ManualClock
 from counterpromo_core.schemas import PromoCreate
 from sqlalchemy import select
@@ -124,9 +124,37 @@ def test_a_new_month_starts_from_zero(
     assert usage.consume(session, account_id, "promos_created", clock=clock) == 1
     report = usage.usage_report(session, account_id, clock=clock)
     assert report.month == dt.date(2026, 12, 1)
+    assert report.period_start == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     assert report.resets_at == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     assert report.counters["promos_created"].used == 1
     assert report.counters["promos_created"].limit == 3
+
+
+def test_limit_exceeded_reports_the_usage_of_its_own_month(
+    session: Session, new_account: Callable[..., uuid.UUID], clock: ManualClock
+) -> None:
+    """Three months of usage: the error counts the refused month's renders, no other's.
+
+    The refused month's row is written last, so a query that forgot the month would find
+    another month's row first.
+    """
+    account_id = new_account("free")  # 10 renders a month
+    october = dt.datetime(2026, 10, 20, 8, 0, tzinfo=dt.UTC)
+    november = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+    december = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    for when, renders in ((october, 4), (december, 7), (november, 6)):
+        clock.current = when
+        assert usage.consume(session, account_id, "renders", renders, clock=clock) == renders
+    clock.current = november
+    with pytest.raises(LimitExceeded) as caught:
+        usage.consume(session, account_id, "renders", 5, clock=clock)
+    assert (caught.value.used, caught.value.limit) == (6, 10)
+    assert caught.value.resets_at == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    clock.current = december
+    with pytest.raises(LimitExceeded) as caught:
+        usage.consume(session, account_id, "renders", 4, clock=clock)
+    assert caught.value.used == 7
+    assert caught.value.resets_at == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 
 
 def test_consume_rejects_bad_input(
@@ -149,3 +177,27 @@ def test_entitlements_follow_the_plan(
     assert pro.watermark is False
     assert pro.branch_packs is True
     assert pro.max_branches == 10
+
+
+def test_require_feature_grants_what_the_plan_includes_and_refuses_the_rest(
+    session: Session, new_account: Callable[..., uuid.UUID]
+) -> None:
+    account_id = new_account("test-ten")  # branch packs, no co-op report
+    usage.require_feature(session, account_id, "branch_packs")
+    with pytest.raises(FeatureNotInPlan) as caught:
+        usage.require_feature(session, account_id, "coop_report")
+    assert (caught.value.feature, caught.value.plan) == ("coop_report", "test-ten")
+    with pytest.raises(ValueError, match="unknown feature 'confetti'"):
+        usage.require_feature(session, account_id, "confetti")
+
+
+def test_usage_report_counts_only_its_own_account(
+    session: Session, new_account: Callable[..., uuid.UUID], clock: ManualClock
+) -> None:
+    first, second = new_account("free"), new_account("free")
+    usage.consume(session, first, "renders", 2, clock=clock)
+    usage.consume(session, second, "renders", 5, clock=clock)
+    assert usage.usage_report(session, first, clock=clock).counters["renders"].used == 2
+    assert usage.usage_report(session, second, clock=clock).counters["renders"].used == 5
+    other_month = ManualClock(dt.datetime(2027, 1, 10, tzinfo=dt.UTC))
+    assert usage.usage_report(session, first, clock=other_month).counters["renders"].used == 0

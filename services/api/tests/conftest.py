@@ -16,6 +16,9 @@ from counterpromo_storage.settings import AppConfig
 from counterpromo_storage.testing import LocalAws
 from sqlalchemy.orm import Session, sessionmaker
 
+# The [testing] extras' pytest plugins are opt-in: registered here, nowhere else.
+pytest_plugins = ["counterpromo_storage.testing.plugin", "counterpromo_billing.testing.plugin"]
+
 
 @pytest.fixture(scope="session")
 def aws_env(local_aws: LocalAws) -> ProvisionedEnv:

@@ -29,6 +29,9 @@ from counterpromo_worker.runtime.registry import HandlerRegistry
 from counterpromo_worker.settings import WorkerSettings
 from sqlalchemy.orm import Session, sessionmaker
 
+# The [testing] extras' pytest plugins are opt-in: registered here, nowhere else.
+pytest_plugins = ["counterpromo_storage.testing.plugin"]
+
 Wait = Callable[..., Any]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from counterpromo_cli.testing import Cli
 
+# The [testing] extras' pytest plugins are opt-in: registered here, nowhere else.
+pytest_plugins = ["counterpromo_storage.testing.plugin", "counterpromo_billing.testing.plugin"]
+
 
 @pytest.fixture
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:

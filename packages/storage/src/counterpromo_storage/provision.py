@@ -1,6 +1,7 @@
 """Create an environment's AWS resources with the seed's names.
 
-Buckets, queues, SSM parameters and secrets of DESIGN.md §4.
+Buckets, queues, SSM parameters and secrets of an environment (docs/architecture.md,
+"Configuration"; the names are in this package's README).
 
 Idempotent: a second run with the same values changes nothing and raises nothing. A fresh
 resource is configured straight away; an existing one is read first and only what

@@ -24,6 +24,9 @@ from sqlalchemy.engine import make_url
 from counterpromo_testing.postgres import EmbeddedPostgres
 
 ENV_VAR = "COUNTERPROMO_TEST_DATABASE_URL"
+TEMPLATE_ENV_VAR = "COUNTERPROMO_TEST_TEMPLATE_DATABASE"
+"""Names an already migrated database on that server to copy instead of migrating one per
+session (the mutation run migrates it once for hundreds of test sessions); never dropped."""
 
 
 def _libpq(url: str) -> str:
@@ -71,6 +74,9 @@ class DatabaseServer:
         )
 
     def migrated_template(self) -> str:
+        shared = os.environ.get(TEMPLATE_ENV_VAR)
+        if shared:
+            return shared
         if self._template is None:
             name = f"cp_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
             self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -104,3 +110,4 @@ def database_server() -> Iterator[DatabaseServer]:
             yield server
         finally:
             server.close()
+            embedded.destroy()  # as root the cluster lives outside ``tmp``: remove it too

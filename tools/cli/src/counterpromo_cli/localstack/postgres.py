@@ -30,6 +30,7 @@ def start_database(
     if external_url:
         return LocalDatabase(url=external_url, embedded=None)
     if reset and data_dir.exists():
+        EmbeddedPostgres(data_dir.resolve(), port=port).destroy()  # and its cluster, if apart
         shutil.rmtree(data_dir)
     server = EmbeddedPostgres(data_dir.resolve(), port=port).start()
     database = LocalDatabase(url=server.url(DATABASE), embedded=server)

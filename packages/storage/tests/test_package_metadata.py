@@ -1,9 +1,0 @@
-"""The package is installed under its own name and version."""
-
-from importlib.metadata import version
-
-import counterpromo_storage
-
-
-def test_version_matches_distribution() -> None:
-    assert counterpromo_storage.__version__ == version("counterpromo-storage")
