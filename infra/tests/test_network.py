@@ -59,7 +59,8 @@ def test_vpc_has_two_azs_public_and_private(dev: Template, prod: Template) -> No
     zones = {s["Properties"]["AvailabilityZone"] for s in subnets}
     assert zones == {"eu-west-2a", "eu-west-2b"}
     public = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"]]
-    assert len(public) == 2 and len(subnets) == 4
+    assert len(public) == 2
+    assert len(subnets) == 4
 
 
 def test_nat_gateways_one_for_dev_one_per_az_for_prod(dev: Template, prod: Template) -> None:

@@ -68,7 +68,7 @@ class GithubDeployer(Construct):
             ),
             max_session_duration=None,
         )
-        stack = Stack.of(self)
+        Stack.of(self)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="CdkDeploy",

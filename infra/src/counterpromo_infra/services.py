@@ -33,6 +33,8 @@ API_PATHS = ("/api/*", "/webhooks/*")
 REQUESTS_PER_TARGET = 200
 BACKLOG_PER_TASK = 20
 CPU, MEMORY = 512, 1024
+# On the task's writable /tmp volume (the root filesystem is read-only).
+LIVENESS_FILE = "/tmp/counterpromo-worker.alive"  # noqa: S108
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ class Services(Construct):
             else None,
             command=None
             if service == "api"
-            else ["counterpromo-worker", "--liveness-file", "/tmp/counterpromo-worker.alive"],
+            else ["counterpromo-worker", "--liveness-file", LIVENESS_FILE],
             health_check=self._health_check(service),
         )
         container.add_mount_points(
@@ -320,7 +322,7 @@ class Services(Construct):
             f"urllib.request.urlopen('http://127.0.0.1:{API_PORT}/health', timeout=4)"
             if service == "api"
             else "import os, sys, time; "
-            "sys.exit(time.time() - os.path.getmtime('/tmp/counterpromo-worker.alive') > 90)"
+            f"sys.exit(time.time() - os.path.getmtime('{LIVENESS_FILE}') > 90)"
         )
         return ecs.HealthCheck(
             command=["CMD", "python", "-c", probe],

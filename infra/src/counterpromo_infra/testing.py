@@ -34,13 +34,13 @@ def template_of(env: str, *, services_running: bool = True) -> Template:
 
 
 def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = template.find_resources(kind)
-    return found
+    return {key: dict(value) for key, value in template.find_resources(kind).items()}
 
 
 def only(template: Template, kind: str, where: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     matches = [r for r in resources(template, kind).values() if where(r.get("Properties", {}))]
-    assert len(matches) == 1, f"expected one {kind}, found {len(matches)}"
+    if len(matches) != 1:
+        raise AssertionError(f"expected one {kind}, found {len(matches)}")
     return matches[0]
 
 
@@ -56,7 +56,8 @@ def _peer(rule: dict[str, Any], roles: dict[str, str]) -> str:
         if key in rule:
             return roles[rule[key]["Fn::GetAtt"][0]]
     if "DestinationPrefixListId" in rule:
-        assert rule["DestinationPrefixListId"] == {"Ref": "S3PrefixListId"}
+        if rule["DestinationPrefixListId"] != {"Ref": "S3PrefixListId"}:
+            raise AssertionError(f"unexpected prefix list {rule['DestinationPrefixListId']}")
         return "s3-prefix-list"
     return str(rule["CidrIp"])
 
@@ -77,8 +78,8 @@ def traffic_model(template: Template) -> set[tuple[str, str, int, str]]:
     ):
         for rule in resources(template, kind).values():
             props = rule["Properties"]
-            if props.get("IpProtocol") == "tcp":
-                assert props["ToPort"] == props["FromPort"], "single ports only"
+            if props.get("IpProtocol") == "tcp" and props["ToPort"] != props["FromPort"]:
+                raise AssertionError(f"a port range in {props}: single ports only")
             owner = roles[props["GroupId"]["Fn::GetAtt"][0]]
             rules.add((owner, direction, props.get("FromPort", -1), _peer(props, roles)))
     return rules
