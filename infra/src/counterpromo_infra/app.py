@@ -12,13 +12,27 @@ from counterpromo_infra.settings import EnvSettings
 from counterpromo_infra.stack import CounterPromoStack
 
 
+# Fixed context: no lookups, no asset metadata; S3 server access logs granted by bucket
+# policy (not the legacy LogDeliveryWrite ACL).
+CONTEXT = {
+    "aws:cdk:enable-path-metadata": False,
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
+# Fixed context: no lookups, no asset metadata; S3 server access logs granted by bucket
+# policy (not the legacy LogDeliveryWrite ACL).
+CONTEXT = {
+    "aws:cdk:enable-path-metadata": False,
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
 def build(
     settings: EnvSettings, *, outdir: Path | None = None, nag: bool = True
 ) -> CounterPromoStack:
     """The app holding the environment's stack, with the cdk-nag AwsSolutions pack applied."""
-    app = App(
-        outdir=str(outdir) if outdir else None, context={"aws:cdk:enable-path-metadata": False}
-    )
+    app = App(outdir=str(outdir) if outdir else None, context=CONTEXT)
     stack = CounterPromoStack(app, settings=settings)
     if nag:
         suppress_justified_findings(stack)

@@ -49,7 +49,7 @@ class Database(Construct):
             self,
             "Instance",
             instance_identifier=names.database,
-            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16),
+            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16_13),
             instance_type=ec2.InstanceType.of(
                 ec2.InstanceClass.T4G,
                 ec2.InstanceSize.SMALL if settings.is_prod else ec2.InstanceSize.MICRO,
