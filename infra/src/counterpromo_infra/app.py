@@ -11,7 +11,6 @@ from counterpromo_infra.nag import suppress_justified_findings
 from counterpromo_infra.settings import EnvSettings
 from counterpromo_infra.stack import CounterPromoStack
 
-
 # Fixed context: no lookups, no asset metadata; S3 server access logs granted by bucket
 # policy (not the legacy LogDeliveryWrite ACL).
 CONTEXT = {
