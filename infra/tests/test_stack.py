@@ -319,9 +319,9 @@ def test_every_parameter_the_application_reads_exists(dev: Template) -> None:
     assert "/counterpromo/devlocal/sqs/jobs_queue_url" in names
     price_maps = [n for n in names if "billing/price_map/" in n]
     assert len(price_maps) == 3
-    for service in ("api", "worker"):
-        family = f"counterpromo-dev-td-{service}"
-        task = only(dev, "AWS::ECS::TaskDefinition", lambda p, f=family: bool(p["Family"] == f))
+    tasks = resources(dev, "AWS::ECS::TaskDefinition").values()
+    assert len(tasks) == 2
+    for task in tasks:
         container = task["Properties"]["ContainerDefinitions"][0]
         injected = {s["Name"] for s in container["Secrets"]}
         assert {
@@ -445,3 +445,26 @@ def test_ecr_repositories_are_immutable_and_scanned(dev: Template) -> None:
     for repository in resources(dev, "AWS::ECR::Repository").values():
         assert repository["Properties"]["ImageTagMutability"] == "IMMUTABLE"
         assert repository["Properties"]["ImageScanningConfiguration"] == {"ScanOnPush": True}
+
+
+def test_prod_deployer_may_pull_devs_images_across_accounts() -> None:
+    prod = _statements(template_of("prod"), "counterpromo-prod-github-deployer")
+    pull = next(s for s in prod if s.get("Sid") == "PullDevImages")
+    assert pull["Resource"] == [
+        "arn:aws:ecr:eu-west-2:437064342167:repository/counterpromo-dev-api",
+        "arn:aws:ecr:eu-west-2:437064342167:repository/counterpromo-dev-worker",
+    ]
+    dev = Template.from_stack(
+        build(
+            EnvSettings(env="dev", account="437064342167", promote_account="210987654321"),
+            nag=False,
+        )
+    )
+    for repository in resources(dev, "AWS::ECR::Repository").values():
+        (statement,) = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+        assert statement["Principal"] == {
+            "AWS": "arn:aws:iam::210987654321:role/counterpromo-prod-github-deployer"
+        }
+    # In one account, no repository policy is needed.
+    for repository in resources(template_of("dev"), "AWS::ECR::Repository").values():
+        assert "RepositoryPolicyText" not in repository["Properties"]

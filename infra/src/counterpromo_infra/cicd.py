@@ -79,6 +79,38 @@ class GithubDeployer(Construct):
         for repository in services.repositories.values():
             repository.grant_pull_push(self.role)
             repository.grant(self.role, "ecr:DescribeImages")
+        if settings.is_prod:
+            # Promotion copies DEV's image (same or another account) into PROD's repository.
+            source = f"arn:aws:ecr:{region}:{settings.source_account}:repository/counterpromo-dev"
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="PullDevImages",
+                    actions=[
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:DescribeImages",
+                    ],
+                    resources=[f"{source}-api", f"{source}-worker"],
+                )
+            )
+        elif settings.promote_account != account:
+            prod_deployer = iam.ArnPrincipal(
+                f"arn:aws:iam::{settings.promote_account}:role/counterpromo-prod-github-deployer"
+            )
+            for repository in services.repositories.values():
+                repository.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        sid="ProdDeployerPulls",
+                        principals=[prod_deployer],
+                        actions=[
+                            "ecr:BatchGetImage",
+                            "ecr:GetDownloadUrlForLayer",
+                            "ecr:BatchCheckLayerAvailability",
+                            "ecr:DescribeImages",
+                        ],
+                    )
+                )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="RegisterTaskDefinitions",

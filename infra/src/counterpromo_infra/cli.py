@@ -32,6 +32,12 @@ def parser() -> argparse.ArgumentParser:
         default=True,
         help="false holds both services at 0 tasks (first deploy, before images exist)",
     )
+    synth.add_argument(
+        "--source-account", default=DEV_ACCOUNT, help="prod: the account of DEV's images"
+    )
+    synth.add_argument(
+        "--promote-account", default=DEV_ACCOUNT, help="dev: the account PROD runs in"
+    )
     synth.add_argument("--out", type=Path, default=Path("cdk.out"))
     return p
 
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             domain=args.domain,
             certificate_arn=args.certificate_arn,
             services_running=args.services_running,
+            source_account=args.source_account,
+            promote_account=args.promote_account,
         )
     except ValueError as error:
         print(f"counterpromo-infra: {error}", file=sys.stderr)

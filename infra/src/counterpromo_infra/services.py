@@ -32,7 +32,8 @@ USER = "10001:10001"
 API_PATHS = ("/api/*", "/webhooks/*")
 REQUESTS_PER_TARGET = 200
 BACKLOG_PER_TASK = 20
-CPU, MEMORY = 512, 1024
+# Fargate sizes (as deploy/taskdefs): the worker renders PDFs and needs more.
+SIZES = {"api": (512, 1024), "worker": (1024, 2048)}
 # On the task's writable /tmp volume (the root filesystem is read-only).
 LIVENESS_FILE = "/tmp/counterpromo-worker.alive"  # noqa: S108
 
@@ -242,14 +243,14 @@ class Services(Construct):
     # --- services ----------------------------------------------------------------------
 
     def _task_definition(
-        self, construct_id: str, family: str, role: iam.Role
+        self, construct_id: str, family: str, role: iam.Role, service: str
     ) -> ecs.FargateTaskDefinition:
         task = ecs.FargateTaskDefinition(
             self,
             construct_id,
             family=family,
-            cpu=CPU,
-            memory_limit_mib=MEMORY,
+            cpu=SIZES[service][0],
+            memory_limit_mib=SIZES[service][1],
             execution_role=self.execution_role,
             task_role=role,
             runtime_platform=ecs.RuntimePlatform(
@@ -290,6 +291,9 @@ class Services(Construct):
             # Only the ALB (in the VPC) is believed about X-Forwarded-*; the env's own CIDR.
             environment["FORWARDED_ALLOW_IPS"] = i.settings.vpc_cidr
             environment["COUNTERPROMO_API_PREFIX"] = "/api"
+        else:
+            # The renderer's font cache, on the writable /tmp volume.
+            environment["XDG_CACHE_HOME"] = "/tmp/.cache"  # noqa: S108
         container = task.add_container(
             service,
             container_name=service,
@@ -359,7 +363,7 @@ class Services(Construct):
         )
 
     def _api_service(self) -> ecs.FargateService:
-        task = self._task_definition("ApiTask", self.names.api_family, self.api_role)
+        task = self._task_definition("ApiTask", self.names.api_family, self.api_role, "api")
         self._container(task, "api", stripe=True)
         service = self._service(
             "ApiService",
@@ -379,7 +383,9 @@ class Services(Construct):
         return service
 
     def _worker_service(self) -> ecs.FargateService:
-        task = self._task_definition("WorkerTask", self.names.worker_family, self.worker_role)
+        task = self._task_definition(
+            "WorkerTask", self.names.worker_family, self.worker_role, "worker"
+        )
         self._container(task, "worker", stripe=False)
         service = self._service(
             "WorkerService",

@@ -38,12 +38,18 @@ class EnvSettings:
     # False keeps both services at 0 tasks: the first deploy from nothing, before any image
     # is in ECR and before the database is migrated.
     services_running: bool = True
+    # PROD copies DEV's images at promotion: the account holding DEV's repositories (PROD's
+    # deployer may pull from them), and on DEV's side the account PROD runs in (DEV's
+    # repositories then allow PROD's deployer to pull). Both default to DEV's account.
+    source_account: str = DEV_ACCOUNT
+    promote_account: str = DEV_ACCOUNT
 
     def __post_init__(self) -> None:
         if self.env not in ENVS:
             raise ValueError(f"unknown environment {self.env!r}: use one of {', '.join(ENVS)}")
-        if not _ACCOUNT.match(self.account):
-            raise ValueError(f"account must be 12 digits, got {self.account!r}")
+        for account in (self.account, self.source_account, self.promote_account):
+            if not _ACCOUNT.match(account):
+                raise ValueError(f"account must be 12 digits, got {account!r}")
         if not _REGION.match(self.region):
             raise ValueError(f"not an AWS region: {self.region!r}")
         if self.certificate_arn is not None and not self.certificate_arn.startswith("arn:aws:acm:"):

@@ -103,6 +103,7 @@ class CounterPromoStack(Stack):
             "private_subnet_ids": ",".join(self.network.private_subnets.subnet_ids),
             "migrate_security_group_id": self.network.groups.api.security_group_id,
             "deployer_role_arn": self.deployer.role.role_arn,
+            "vpc_cidr": self.network.vpc.vpc_cidr_block,
         }
         for key, value in published.items():
             ssm.StringParameter(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -15,6 +15,9 @@ from counterpromo_storage.provision import (
     provision,
 )
 from counterpromo_storage.testing import LocalAws
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
 
 
 def _snapshot(env: ProvisionedEnv) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def test_provision_never_changes_an_existing_environment(local_aws: LocalAws) ->
     aws.s3.create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
     )
-    lifecycle = [
+    lifecycle: list[LifecycleRuleTypeDef] = [
         {
             "ID": "operators-rule",
             "Status": "Enabled",
@@ -142,7 +145,9 @@ def test_provision_never_changes_an_existing_environment(local_aws: LocalAws) ->
     aws.s3.put_bucket_lifecycle_configuration(
         Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle}
     )
-    cors = [{"AllowedMethods": ["POST"], "AllowedOrigins": ["https://dev.counterpromo.com"]}]
+    cors: list[CORSRuleTypeDef] = [
+        {"AllowedMethods": ["POST"], "AllowedOrigins": ["https://dev.counterpromo.com"]}
+    ]
     aws.s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
     dlq = aws.sqs.create_queue(QueueName="counterpromo-kept-jobs-dlq")["QueueUrl"]
     dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][

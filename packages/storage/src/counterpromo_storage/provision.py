@@ -243,9 +243,9 @@ def _compare_bucket(
     )
     if block != _PUBLIC_ACCESS_BLOCK:
         found.append(f"bucket {name}: public access block is {block}, not all blocked")
-    status = s3.get_bucket_versioning(Bucket=name).get("Status")
+    status = s3.get_bucket_versioning(Bucket=name).get("Status", "off")
     if status != "Enabled":
-        found.append(f"bucket {name}: versioning is {status or 'off'}, not Enabled")
+        found.append(f"bucket {name}: versioning is {status}, not Enabled")
     rules = _get_or_none(
         s3.get_bucket_lifecycle_configuration,
         "Rules",
@@ -285,10 +285,10 @@ def _ensure_queue(
     for key, value in attributes.items():
         theirs = current.get(key)
         if key == "RedrivePolicy" and theirs is not None:
-            same = json.loads(theirs) == json.loads(value) or (
-                {k: str(v) for k, v in json.loads(theirs).items()}
-                == {k: str(v) for k, v in json.loads(value).items()}
-            )
+            # maxReceiveCount comes back as a number or a string: compare as strings.
+            same = {k: str(v) for k, v in json.loads(theirs).items()} == {
+                k: str(v) for k, v in json.loads(value).items()
+            }
         else:
             same = theirs == value
         if not same:
