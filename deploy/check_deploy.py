@@ -30,12 +30,19 @@ SERVICES = ("api", "worker")
 SAMPLE_ACCOUNT = "000000000000"
 SAMPLE_REGION = "eu-west-2"
 SAMPLE_IMAGE = f"{SAMPLE_ACCOUNT}.dkr.ecr.{SAMPLE_REGION}.amazonaws.com/sample:sample-tag"
+SAMPLE_VPC_CIDR = "10.99.0.0/16"
+# The stack's role names (infra/src/counterpromo_infra/names.py).
+ROLE_NAMES = {
+    "executionRoleArn": {"api": "ecs-exec-default", "worker": "ecs-exec-default"},
+    "taskRoleArn": {"api": "ecs-task-app", "worker": "ecs-task-worker"},
+}
 SECRETS_ARN = f"arn:aws:secretsmanager:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:secret:/counterpromo"
 PARAMETERS_ARN = f"arn:aws:ssm:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:parameter/counterpromo"
 REPOSITORY = "js-cox-creator/counterpromo"
 
 API_PORT = 3000
-# The worker finishes or hands back its running jobs within this many seconds of SIGTERM.
+# The worker finishes or hands back its running jobs within this many seconds of SIGTERM;
+# uvicorn's graceful shutdown of the API takes as long.
 WORKER_GRACE_SECONDS = 25
 STOP_MARGIN_SECONDS = 5
 FARGATE_MAX_STOP_TIMEOUT = 120
@@ -166,16 +173,15 @@ def check_ports_and_health(container: dict[str, Any], service: str) -> Iterator[
             yield f"api must expose exactly port {API_PORT} (has {ports})"
         if f"127.0.0.1:{API_PORT}/health" not in health:
             yield f"api health check must call http://127.0.0.1:{API_PORT}/health"
-    else:
-        if ports:
-            yield f"worker must not expose ports (has {ports})"
-        stop = container.get("stopTimeout")
-        minimum = WORKER_GRACE_SECONDS + STOP_MARGIN_SECONDS
-        if not isinstance(stop, int) or not minimum <= stop <= FARGATE_MAX_STOP_TIMEOUT:
-            yield (
-                f"worker stopTimeout must be {minimum}..{FARGATE_MAX_STOP_TIMEOUT} s "
-                f"(grace {WORKER_GRACE_SECONDS} s + margin), is {stop}"
-            )
+    elif ports:
+        yield f"worker must not expose ports (has {ports})"
+    stop = container.get("stopTimeout")
+    minimum = WORKER_GRACE_SECONDS + STOP_MARGIN_SECONDS
+    if not isinstance(stop, int) or not minimum <= stop <= FARGATE_MAX_STOP_TIMEOUT:
+        yield (
+            f"{service} stopTimeout must be {minimum}..{FARGATE_MAX_STOP_TIMEOUT} s "
+            f"(grace {WORKER_GRACE_SECONDS} s + margin), is {stop}"
+        )
 
 
 def check_logs(container: dict[str, Any], service: str, env: str) -> Iterator[str]:
@@ -206,10 +212,20 @@ def check_injection(container: dict[str, Any], service: str, env: str) -> Iterat
             yield f"secret {name} is missing (from {source[0]} /counterpromo/{env}/{source[1]})"
         elif secrets[name].get("valueFrom") != expected_value_from(source, env):
             yield f"secret {name} must come from {expected_value_from(source, env)}"
+    if service == "api":
+        yield from check_behind_alb(environment)
     namespaces = (f"{SECRETS_ARN}/{env}/", f"{PARAMETERS_ARN}/{env}/")
     for name, secret in secrets.items():
         if not str(secret.get("valueFrom", "")).startswith(namespaces):
             yield f"secret {name} must be an ARN under /counterpromo/{env}/"
+
+
+def check_behind_alb(environment: dict[str, Any]) -> Iterator[str]:
+    """The API behind the ALB: proxy headers from the env's own VPC, paths under /api."""
+    if environment.get("FORWARDED_ALLOW_IPS", {}).get("value") != SAMPLE_VPC_CIDR:
+        yield "api FORWARDED_ALLOW_IPS must be ${VPC_CIDR} (the env's VPC, where the ALB is)"
+    if environment.get("COUNTERPROMO_API_PREFIX", {}).get("value") != "/api":
+        yield "api COUNTERPROMO_API_PREFIX must be /api (the ALB forwards /api/* as is)"
 
 
 def check_task_definition(template: Json, service: str, env: str) -> Iterator[str]:
@@ -218,6 +234,7 @@ def check_task_definition(template: Json, service: str, env: str) -> Iterator[st
         "ACCOUNT_ID": SAMPLE_ACCOUNT,
         "REGION": SAMPLE_REGION,
         "IMAGE": SAMPLE_IMAGE,
+        "VPC_CIDR": SAMPLE_VPC_CIDR,
     }
     try:
         rendered = render(template, values)
@@ -237,9 +254,10 @@ def check_task_definition(template: Json, service: str, env: str) -> Iterator[st
     cpu, memory = str(td.get("cpu")), str(td.get("memory"))
     if cpu not in FARGATE_SIZES or not memory.isdigit() or int(memory) not in FARGATE_SIZES[cpu]:
         yield f"cpu {cpu} / memory {memory} is not a Fargate size"
-    for key in ("executionRoleArn", "taskRoleArn"):
-        if not str(td.get(key, "")).startswith(f"arn:aws:iam::{SAMPLE_ACCOUNT}:role/"):
-            yield f"{key} must be a role ARN in the ${{ACCOUNT_ID}} account"
+    for key, names in ROLE_NAMES.items():
+        expected = f"arn:aws:iam::{SAMPLE_ACCOUNT}:role/counterpromo-{env}-{names[service]}"
+        if td.get(key) != expected:
+            yield f"{key} must be the stack's role {expected} (is {td.get(key)})"
     volumes = {v.get("name"): v for v in _as_list(td.get("volumes"))}
     containers = _named(td.get("containerDefinitions"))
     if list(containers) != [service]:

@@ -10,16 +10,12 @@
 #   AWS_ACCOUNT_ID  12 digits (a repository variable, never written in the repo)
 #   API_IMAGE       full image URI of the api image (tagged with the commit SHA)
 #   WORKER_IMAGE    full image URI of the worker image
-# Optional: CLUSTER, API_SERVICE, WORKER_SERVICE (default counterpromo-$DEPLOY_ENV-...).
-# The migration task's network comes from SSM:
-#   /counterpromo/$DEPLOY_ENV/deploy/private_subnet_ids   (comma-separated subnet ids)
-#   /counterpromo/$DEPLOY_ENV/deploy/migrate_security_group_id
+# Every name comes from the environment's stack (infra/), which publishes them under
+# /counterpromo/$DEPLOY_ENV/deploy/: cluster, api_service, worker_service, vpc_cidr,
+# private_subnet_ids (comma-separated) and migrate_security_group_id.
 set -euo pipefail
 
 : "${DEPLOY_ENV:?}" "${AWS_REGION:?}" "${AWS_ACCOUNT_ID:?}" "${API_IMAGE:?}" "${WORKER_IMAGE:?}"
-CLUSTER="${CLUSTER:-counterpromo-${DEPLOY_ENV}-cluster}"
-API_SERVICE="${API_SERVICE:-counterpromo-${DEPLOY_ENV}-api}"
-WORKER_SERVICE="${WORKER_SERVICE:-counterpromo-${DEPLOY_ENV}-worker}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$(mktemp -d)"
 export AWS_DEFAULT_REGION="$AWS_REGION" AWS_PAGER=""
@@ -27,18 +23,24 @@ export AWS_DEFAULT_REGION="$AWS_REGION" AWS_PAGER=""
 log() { printf '::notice::%s\n' "$*"; }
 die() { printf '::error::%s\n' "$*"; exit 1; }
 
+parameter() {
+  aws ssm get-parameter --name "/counterpromo/$DEPLOY_ENV/deploy/$1" \
+    --query 'Parameter.Value' --output text
+}
+
+CLUSTER="$(parameter cluster)"
+API_SERVICE="$(parameter api_service)"
+WORKER_SERVICE="$(parameter worker_service)"
+VPC_CIDR="$(parameter vpc_cidr)"
+[[ "$VPC_CIDR" =~ ^[0-9.]+/[0-9]+$ ]] || die "SSM deploy/vpc_cidr is not a CIDR: $VPC_CIDR"
+
 render_and_register() {
   local service="$1" image="$2"
   python3 "$HERE/render_template.py" "$HERE/taskdefs/$service.json" \
     --env "$DEPLOY_ENV" --account-id "$AWS_ACCOUNT_ID" --region "$AWS_REGION" \
-    --image "$image" --output "$OUT/$service.json"
+    --image "$image" --vpc-cidr "$VPC_CIDR" --output "$OUT/$service.json"
   aws ecs register-task-definition --cli-input-json "file://$OUT/$service.json" \
     --query 'taskDefinition.taskDefinitionArn' --output text
-}
-
-parameter() {
-  aws ssm get-parameter --name "/counterpromo/$DEPLOY_ENV/deploy/$1" \
-    --query 'Parameter.Value' --output text
 }
 
 run_migrations() {

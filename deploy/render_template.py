@@ -31,6 +31,8 @@ VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
     "IMAGE": re.compile(
         r"[a-z0-9.\-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128}|@sha256:[0-9a-f]{64})"
     ),
+    # The environment's VPC CIDR (the stack publishes it as /counterpromo/{env}/deploy/vpc_cidr).
+    "VPC_CIDR": re.compile(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}"),
 }
 
 Json: TypeAlias = bool | int | float | str | list["Json"] | dict[str, "Json"] | None
@@ -94,11 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account-id", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--image", help="Image URI (task definitions only).")
+    parser.add_argument("--vpc-cidr", help="The env's VPC CIDR (task definitions only).")
     parser.add_argument("--output", type=Path, help="Write here instead of stdout.")
     args = parser.parse_args(argv)
     values = {"ENV": args.env, "ACCOUNT_ID": args.account_id, "REGION": args.region}
     if args.image is not None:
         values["IMAGE"] = args.image
+    if args.vpc_cidr is not None:
+        values["VPC_CIDR"] = args.vpc_cidr
     try:
         rendered = render(load(args.template), values)
     except TemplateError as exc:

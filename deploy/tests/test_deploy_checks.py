@@ -95,8 +95,21 @@ def _plaintext_stripe_key(td: Any) -> None:
     ]
 
 
+def _set_env(name: str, value: str) -> Callable[[Any], None]:
+    def change(td: Any) -> None:
+        for variable in container(td)["environment"]:
+            if variable["name"] == name:
+                variable["value"] = value
+
+    return change
+
+
+def _other_task_role(td: Any) -> None:
+    td["taskRoleArn"] = "arn:aws:iam::${ACCOUNT_ID}:role/counterpromo-${ENV}-task-worker"
+
+
 def _hard_coded_account(td: Any) -> None:
-    td["executionRoleArn"] = "arn:aws:iam::123456789012:role/counterpromo-dev-ecs-execution"
+    td["executionRoleArn"] = "arn:aws:iam::123456789012:role/counterpromo-dev-ecs-exec-default"
 
 
 def _dev_secret_in_every_env(td: Any) -> None:
@@ -116,6 +129,10 @@ def _dev_secret_in_every_env(td: Any) -> None:
         ),
         ("api", _drop_log_group, "log group must be /ecs/counterpromo-dev"),
         ("worker", _set("stopTimeout", 10), "worker stopTimeout must be 30..120"),
+        ("api", _set("stopTimeout", 20), "api stopTimeout must be 30..120"),
+        ("api", _set_env("FORWARDED_ALLOW_IPS", "10.10.0.0/16"), "FORWARDED_ALLOW_IPS must be"),
+        ("api", _set_env("COUNTERPROMO_API_PREFIX", "/v1"), "COUNTERPROMO_API_PREFIX must be"),
+        ("worker", _other_task_role, "taskRoleArn must be the stack's role"),
         ("worker", _set("user", "root"), "non-root user"),
         ("api", _set("readonlyRootFilesystem", False), "readonlyRootFilesystem must be true"),
         ("api", _plaintext_stripe_key, "STRIPE_KEY looks like a secret"),
@@ -128,6 +145,10 @@ def _dev_secret_in_every_env(td: Any) -> None:
         "wrong-port",
         "missing-log-group",
         "short-stop-timeout",
+        "api-stop-below-uvicorn-grace",
+        "hard-coded-forwarded-ips",
+        "no-api-prefix",
+        "not-the-stacks-role",
         "root-user",
         "writable-root",
         "plaintext-secret",
@@ -199,14 +220,18 @@ def test_render_fills_every_placeholder() -> None:
     result = render(
         str(DEPLOY / "taskdefs" / "api.json"),
         *("--env", "dev", "--account-id", "123456789012", "--region", "eu-west-2"),
-        *("--image", image),
+        *("--image", image, "--vpc-cidr", "10.10.0.0/16"),
     )
     assert result.returncode == 0, result.stderr
     assert "${" not in result.stdout
     rendered = json.loads(result.stdout)
     assert rendered["family"] == "counterpromo-dev-td-api"
     assert rendered["containerDefinitions"][0]["image"] == image
-    assert rendered["taskRoleArn"] == "arn:aws:iam::123456789012:role/counterpromo-dev-task-api"
+    assert rendered["taskRoleArn"] == "arn:aws:iam::123456789012:role/counterpromo-dev-ecs-task-app"
+    environment = {
+        e["name"]: e["value"] for e in rendered["containerDefinitions"][0]["environment"]
+    }
+    assert environment["FORWARDED_ALLOW_IPS"] == "10.10.0.0/16"
 
 
 @pytest.mark.parametrize(

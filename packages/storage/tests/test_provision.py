@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -15,6 +15,9 @@ from counterpromo_storage.provision import (
     provision,
 )
 from counterpromo_storage.testing import LocalAws
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
 
 
 def _snapshot(env: ProvisionedEnv) -> dict[str, Any]:
@@ -120,3 +123,77 @@ def test_environ_points_at_the_environment(provisioned_aws: ProvisionedEnv) -> N
     assert environ["AWS_ENDPOINT_URL"] == provisioned_aws.endpoint_url
     assert environ["AWS_REGION"] == "eu-west-2"
     assert environ["AWS_ACCESS_KEY_ID"]
+
+
+def test_provision_never_changes_an_existing_environment(local_aws: LocalAws) -> None:
+    """An environment that exists (as DEV does) keeps its lifecycle rules, CORS, queue
+    attributes and parameters; provision reports the differences instead."""
+    aws = make_clients("eu-west-2", local_aws.endpoint)
+    local_aws.reset()
+    bucket = "counterpromo-kept-uploads-000000000000"
+    aws.s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    lifecycle: list[LifecycleRuleTypeDef] = [
+        {
+            "ID": "operators-rule",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "tmp/"},
+            "Expiration": {"Days": 3},
+        }
+    ]
+    aws.s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle}
+    )
+    cors: list[CORSRuleTypeDef] = [
+        {"AllowedMethods": ["POST"], "AllowedOrigins": ["https://dev.counterpromo.com"]}
+    ]
+    aws.s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+    dlq = aws.sqs.create_queue(QueueName="counterpromo-kept-jobs-dlq")["QueueUrl"]
+    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue = aws.sqs.create_queue(
+        QueueName="counterpromo-kept-jobs",
+        Attributes={
+            "VisibilityTimeout": "300",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "9"}),
+        },
+    )["QueueUrl"]
+    aws.ssm.put_parameter(
+        Name="/counterpromo/kept/app/url", Value="https://dev.counterpromo.com", Type="String"
+    )
+    before = {
+        "lifecycle": aws.s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+        "cors": aws.s3.get_bucket_cors(Bucket=bucket)["CORSRules"],
+        "queue": aws.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"],
+        "app_url": aws.ssm.get_parameter(Name="/counterpromo/kept/app/url")["Parameter"],
+    }
+
+    env = provision("kept", endpoint_url=local_aws.endpoint, region="eu-west-2", clients=aws)
+
+    after = {
+        "lifecycle": aws.s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+        "cors": aws.s3.get_bucket_cors(Bucket=bucket)["CORSRules"],
+        "queue": aws.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"],
+        "app_url": aws.ssm.get_parameter(Name="/counterpromo/kept/app/url")["Parameter"],
+    }
+    assert after == before
+    assert env.app_url == "http://localhost:3000"
+    assert env.parameters["/counterpromo/kept/app/url"] == "https://dev.counterpromo.com"
+    differences = "\n".join(env.differences)
+    assert f"bucket {bucket}: lifecycle rules ['operators-rule']" in differences
+    assert f"bucket {bucket}: CORS differs" in differences
+    assert "queue counterpromo-kept-jobs: VisibilityTimeout is 300" in differences
+    assert "queue counterpromo-kept-jobs: RedrivePolicy" in differences
+    assert "parameter /counterpromo/kept/app/url" in differences
+    # What was missing was created: the other buckets, the parameters, the secrets.
+    assert aws.s3.get_bucket_versioning(Bucket=env.assets_bucket)["Status"] == "Enabled"
+    assert "/counterpromo/kept/sqs/jobs_queue_url" in env.parameters
+    # A second run changes nothing and reports the same differences.
+    assert (
+        provision(
+            "kept", endpoint_url=local_aws.endpoint, region="eu-west-2", clients=aws
+        ).differences
+        == env.differences
+    )

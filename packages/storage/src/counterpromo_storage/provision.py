@@ -3,10 +3,13 @@
 Buckets, queues, SSM parameters and secrets of an environment (docs/architecture.md,
 "Configuration"; the names are in this package's README).
 
-Idempotent: a second run with the same values changes nothing and raises nothing. A fresh
-resource is configured straight away; an existing one is read first and only what
-differs is written, so re-running against a real account never clobbers a rotated secret
-unless a new value is given explicitly.
+For local stacks only (moto, a developer's machine); deployed environments are the
+``infra`` member's CDK stack. Idempotent, and it never changes what exists: a missing
+resource, setting or parameter is created; an existing bucket's lifecycle rules, CORS,
+versioning and public access block, an existing queue's attributes (visibility timeout,
+redrive) and an existing parameter's value are left as they are, and every difference from
+what provision would have written is reported in ``ProvisionedEnv.differences``. An
+existing secret is kept (it may have been rotated) unless a new value is given explicitly.
 """
 
 from __future__ import annotations
@@ -90,7 +93,8 @@ class ProvisionValues:
     expire_uploads_days: int = 30
     expire_exports_days: int = 30
     expire_noncurrent_days: int = 7
-    cors_origins: tuple[str, ...] = ("*",)
+    # Origins allowed to post uploads from a browser; empty: the app's own origin.
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class ProvisionedEnv:
     price_map: Mapping[str, str]
     parameters: Mapping[str, str]
     secret_ids: Mapping[str, str]
+    # What exists with other settings than provision's (left unchanged), one line each.
+    differences: tuple[str, ...] = ()
 
     def environ(self) -> dict[str, str]:
         """Environment variables that make ``load_config()`` read this environment.
@@ -160,7 +166,7 @@ def _cors(values: ProvisionValues) -> CORSConfigurationTypeDef:
         "CORSRules": [
             {
                 "AllowedMethods": ["POST", "GET", "HEAD"],
-                "AllowedOrigins": list(values.cors_origins),
+                "AllowedOrigins": list(values.cors_origins) or [values.app_url.rstrip("/")],
                 "AllowedHeaders": ["*"],
                 "ExposeHeaders": ["ETag"],
                 "MaxAgeSeconds": 3000,
@@ -181,7 +187,13 @@ _ENCRYPTION: ServerSideEncryptionConfigurationTypeDef = {
 
 
 def _ensure_bucket(
-    s3: S3Client, name: str, kind: str, region: str, values: ProvisionValues
+    s3: S3Client,
+    name: str,
+    kind: str,
+    region: str,
+    values: ProvisionValues,
+    *,
+    differences: list[str],
 ) -> None:
     create: dict[str, Any] = {"Bucket": name}
     if region != "us-east-1":
@@ -204,7 +216,7 @@ def _ensure_bucket(
         if cors:
             s3.put_bucket_cors(Bucket=name, CORSConfiguration=cors)
         return
-    _converge_bucket(s3, name, lifecycle, cors)
+    differences.extend(_compare_bucket(s3, name, lifecycle, cors))
 
 
 def _get_or_none(call: Any, key: str, missing_codes: set[str], **kwargs: Any) -> Any:
@@ -216,13 +228,14 @@ def _get_or_none(call: Any, key: str, missing_codes: set[str], **kwargs: Any) ->
         raise
 
 
-def _converge_bucket(
+def _compare_bucket(
     s3: S3Client,
     name: str,
     lifecycle: BucketLifecycleConfigurationTypeDef,
     cors: CORSConfigurationTypeDef | None,
-) -> None:
-    """An existing bucket: write only the settings that differ from ours."""
+) -> list[str]:
+    """An existing bucket: report (never change) the settings that differ from ours."""
+    found: list[str] = []
     block = _get_or_none(
         s3.get_public_access_block,
         "PublicAccessBlockConfiguration",
@@ -230,40 +243,66 @@ def _converge_bucket(
         Bucket=name,
     )
     if block != _PUBLIC_ACCESS_BLOCK:
-        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=_PUBLIC_ACCESS_BLOCK)
-    if s3.get_bucket_versioning(Bucket=name).get("Status") != "Enabled":
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        found.append(f"bucket {name}: public access block is {block}, not all blocked")
+    status = s3.get_bucket_versioning(Bucket=name).get("Status", "off")
+    if status != "Enabled":
+        found.append(f"bucket {name}: versioning is {status}, not Enabled")
     rules = _get_or_none(
         s3.get_bucket_lifecycle_configuration,
         "Rules",
         {"NoSuchLifecycleConfiguration"},
         Bucket=name,
     )
-    ours = {rule["ID"] for rule in lifecycle["Rules"]}
-    if {rule.get("ID") for rule in rules or []} != ours:
-        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=lifecycle)
+    ours = sorted(rule["ID"] for rule in lifecycle["Rules"])
+    theirs = sorted(str(rule.get("ID")) for rule in rules or [])
+    if theirs != ours:
+        found.append(f"bucket {name}: lifecycle rules {theirs}, provision's are {ours}")
     if cors is not None:
         current = _get_or_none(
             s3.get_bucket_cors, "CORSRules", {"NoSuchCORSConfiguration"}, Bucket=name
         )
-        if not current:
-            s3.put_bucket_cors(Bucket=name, CORSConfiguration=cors)
+        if current != cors["CORSRules"]:
+            found.append(f"bucket {name}: CORS differs from provision's (left as it is)")
+    return found
 
 
-def _ensure_queue(sqs: SQSClient, name: str, attributes: dict[QueueAttributeNameType, str]) -> str:
+def _ensure_queue(
+    sqs: SQSClient,
+    name: str,
+    attributes: dict[QueueAttributeNameType, str],
+    differences: list[str],
+) -> str:
+    """Create the queue; an existing one keeps its attributes (differences are reported)."""
     try:
-        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     except ClientError as error:
-        if _error_code(error) not in {"QueueAlreadyExists", "QueueNameExists"}:
+        if _error_code(error) not in {
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        }:
             raise
-    # The queue exists with other attributes: bring them to ours.
-    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    for key, value in attributes.items():
+        theirs = current.get(key)
+        if key == "RedrivePolicy" and theirs is not None:
+            # maxReceiveCount comes back as a number or a string: compare as strings.
+            same = {k: str(v) for k, v in json.loads(theirs).items()} == {
+                k: str(v) for k, v in json.loads(value).items()
+            }
+        else:
+            same = theirs == value
+        if not same:
+            differences.append(f"queue {name}: {key} is {theirs}, provision's is {value}")
     return url
 
 
-def _ensure_queues(sqs: SQSClient, names: EnvNames, values: ProvisionValues) -> tuple[str, str]:
-    dlq_url = _ensure_queue(sqs, names.jobs_dlq, {"MessageRetentionPeriod": str(14 * 24 * 3600)})
+def _ensure_queues(
+    sqs: SQSClient, names: EnvNames, values: ProvisionValues, differences: list[str]
+) -> tuple[str, str]:
+    dlq_url = _ensure_queue(
+        sqs, names.jobs_dlq, {"MessageRetentionPeriod": str(14 * 24 * 3600)}, differences
+    )
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
@@ -280,6 +319,7 @@ def _ensure_queues(sqs: SQSClient, names: EnvNames, values: ProvisionValues) -> 
             "MessageRetentionPeriod": str(4 * 24 * 3600),
             "RedrivePolicy": redrive,
         },
+        differences,
     )
     return queue_url, dlq_url
 
@@ -324,9 +364,10 @@ def provision(
         "assets": names.assets_bucket,
         "exports": names.exports_bucket,
     }
+    differences: list[str] = []
     for kind, bucket in buckets.items():
-        _ensure_bucket(clients.s3, bucket, kind, region, values)
-    queue_url, dlq_url = _ensure_queues(clients.sqs, names, values)
+        _ensure_bucket(clients.s3, bucket, kind, region, values, differences=differences)
+    queue_url, dlq_url = _ensure_queues(clients.sqs, names, values, differences)
 
     parameters = {
         naming.JOBS_QUEUE_URL_PARAM: queue_url,
@@ -341,10 +382,14 @@ def provision(
         parameters[naming.PRICE_MAP_PREFIX + price] = plan
     existing = read_parameters(clients.ssm, names.namespace)
     for relative, value in parameters.items():
-        if existing.get(relative) != value:
-            clients.ssm.put_parameter(
-                Name=names.path(relative), Value=value, Type="String", Overwrite=True
+        if relative not in existing:
+            clients.ssm.put_parameter(Name=names.path(relative), Value=value, Type="String")
+        elif existing[relative] != value:
+            differences.append(
+                f"parameter {names.path(relative)} is {existing[relative]!r}, "
+                f"provision's is {value!r} (left as it is)"
             )
+            parameters[relative] = existing[relative]
 
     secret_ids = {
         "database": names.path(naming.DATABASE_SECRET),
@@ -388,4 +433,5 @@ def provision(
         price_map={price: plan for plan, price in values.plan_prices.items()},
         parameters={names.path(relative): value for relative, value in parameters.items()},
         secret_ids=secret_ids,
+        differences=tuple(differences),
     )

@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from counterpromo_api import __version__, problems
 from counterpromo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from counterpromo_api.path_prefix import PathPrefixMiddleware
 from counterpromo_api.problems import Problem
 from counterpromo_api.routes import (
     account,
@@ -106,6 +107,8 @@ def create_app(
     app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    if settings.api_prefix:
+        app.add_middleware(PathPrefixMiddleware, prefix=settings.api_prefix)
     # Outermost: the client address and scheme behind the ALB, from trusted proxies only.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     return app

@@ -5,6 +5,7 @@ Read from environment variables; none of them is a secret.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -37,6 +38,19 @@ class ApiSettings(BaseSettings):
         default=["RS256"], validation_alias="OIDC_ALGORITHMS"
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # Also serve every route under this path prefix ("/api" behind the deployed ALB, which
+    # forwards /api/* to the API): /api/v1/..., /api/health. Empty: no prefix.
+    api_prefix: str = Field(default="", validation_alias="COUNTERPROMO_API_PREFIX")
+
+    @field_validator("api_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
+            raise ValueError(
+                f"COUNTERPROMO_API_PREFIX must look like /api (a leading /, no trailing /), "
+                f"got {value!r}"
+            )
+        return value
 
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
     @classmethod
