@@ -124,6 +124,9 @@ def bench(session: nox.Session) -> None:
     end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""
     _sync(session, "--package", "counterpromo-worker")
     session.run("python", "services/worker/bench/worker_bench.py", *session.posargs)
+    # Issue 16: the parser's peak memory on 5 MiB files of tiny rows (CSV and XLSX) and other
+    # row shapes; streaming keeps it a few MiB whatever the shape.
+    session.run("python", "services/worker/bench/parse_memory_bench.py")
     # The system bench (issue 10): API vs. a bare Starlette + psycopg baseline, POST promos,
     # webhooks vs. signature verification, worker end to end vs. the raw render loop, time to
     # ready and peak RSS; prints the table and writes bench-results.json.

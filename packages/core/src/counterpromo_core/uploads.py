@@ -14,7 +14,23 @@ from counterpromo_core.errors import Conflict, FieldError, ValidationFailed
 from counterpromo_core.jobs import create_job
 from counterpromo_core.lookup import get_owned
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The one size limit of a product file: written into the presigned upload policy by
+# the API and enforced again by the worker's parser (counterpromo_worker ParseLimits).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# The item fields a column of a product file can feed. A parse request's column
+# mapping is {column header: one of these fields}.
+MAPPABLE_FIELDS = (
+    "name",
+    "sale_price",
+    "sku",
+    "unit",
+    "category",
+    "vendor",
+    "rrp",
+    "coop_vendor",
+    "coop_amount",
+    "coop_note",
+)
 CONTENT_TYPES = {
     ".csv": ("text/csv", "application/csv"),
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
@@ -86,11 +102,14 @@ def request_parse(
 ) -> Job:
     """Queue parsing of an uploaded file into its promo's items.
 
-    ``mapping`` maps the file's column headers to item fields when they differ.
+    ``mapping`` maps the file's column headers to item fields when they differ:
+    ``{column header: field}``, each field at most once. A mapping written the
+    other way round is refused with a message that says so.
     One parse at a time per upload: asking again while one runs is a ``Conflict``.
     """
     if mode not in ("append", "replace"):
         raise ValidationFailed.single("mode", "must be append or replace")
+    _check_mapping(mapping or {})
     upload = get_upload(session, account_id, upload_id)
     if upload.promo_id is None:
         raise ValidationFailed.single("promo_id", "the upload is not attached to a promo")
@@ -121,6 +140,33 @@ def request_parse(
     )
 
 
+def _check_mapping(mapping: dict[str, str]) -> None:
+    errors: list[FieldError] = []
+    columns_by_field: dict[str, str] = {}
+    for column, field in mapping.items():
+        where = f"mapping.{column}"
+        if field not in MAPPABLE_FIELDS:
+            hint = (
+                f'; the mapping goes {{column: field}}: did you mean {{"{field}": "{column}"}}?'
+                if column in MAPPABLE_FIELDS
+                else ""
+            )
+            errors.append(
+                FieldError(
+                    where,
+                    f"{field!r} is not an item field (one of {', '.join(MAPPABLE_FIELDS)}){hint}",
+                )
+            )
+        elif field in columns_by_field:
+            errors.append(
+                FieldError(where, f"{field} is already read from {columns_by_field[field]!r}")
+            )
+        else:
+            columns_by_field[field] = column
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def mark_parsed(session: Session, upload_id: uuid.UUID) -> None:
     """The worker parsed the upload's file into its promo."""
     session.execute(
@@ -143,6 +189,7 @@ def mark_failed(session: Session, upload_id: uuid.UUID, error: str) -> None:
 
 __all__ = [
     "CONTENT_TYPES",
+    "MAPPABLE_FIELDS",
     "MAX_UPLOAD_BYTES",
     "create_upload",
     "get_upload",

@@ -55,7 +55,7 @@ def create_upload(
     # Our own name for the object: nothing the client typed ends up in the key.
     name = uuid.uuid4().hex + (suffix if suffix in (".csv", ".xlsx") else "")
     key = account_key(actor.account_id, "uploads", name)
-    max_bytes = services.settings.upload_max_bytes
+    max_bytes = uploads.MAX_UPLOAD_BYTES
     upload = uploads.create_upload(
         session,
         actor.account_id,
