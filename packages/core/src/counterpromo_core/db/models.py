@@ -130,10 +130,16 @@ class Account(Base):
             name="subscription_status",
         ),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
+        CheckConstraint("length(locale) BETWEEN 2 AND 35", name="locale_length"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
+    # How the account's flyers and reports write money: ISO 4217 code and BCP 47 locale,
+    # chosen at creation (no default), validated with Babel by counterpromo_core.money.
+    currency: Mapped[str] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(35))
     plan_code: Mapped[str] = mapped_column(
         ForeignKey("billing_plans.code"), server_default=text("'free'")
     )
