@@ -175,3 +175,33 @@ def test_a_mapping_is_column_to_field_and_the_other_way_is_refused(
     assert len(caught.value.errors) == 1
     assert caught.value.errors[0].field.startswith("mapping.")
     assert message in caught.value.errors[0].message
+
+
+def test_a_picture_upload_queues_process_image_without_a_promo(
+    session: Session, new_account: NewAccount
+) -> None:
+    account_id = new_account()
+    upload = _upload(
+        session,
+        account_id,
+        None,
+        filename="Logo.WEBP",
+        content_type="image/webp",
+        key=f"{account_id}/uploads/{uuid.uuid4()}.webp",
+        max_bytes=uploads.MAX_IMAGE_BYTES,
+    )
+    job = uploads.request_parse(session, account_id, upload.id)
+    assert (job.type, job.promo_id) == ("process_image", None)
+    assert job.payload["upload_id"] == str(upload.id)
+    with pytest.raises(Conflict):
+        uploads.request_parse(session, account_id, upload.id)
+    with pytest.raises(ValidationFailed) as caught:
+        _upload(
+            session,
+            account_id,
+            None,
+            filename="huge.png",
+            content_type="image/png",
+            max_bytes=uploads.MAX_IMAGE_BYTES + 1,
+        )
+    assert caught.value.errors[0].field == "max_bytes"
