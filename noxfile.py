@@ -227,6 +227,9 @@ def bench(session: nox.Session) -> None:
     end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""
     _sync(session, "--package", "counterpromo-worker")
     session.run("python", "services/worker/bench/worker_bench.py", *session.posargs)
+    # Issue 16: the parser's peak memory on 5 MiB files of tiny rows (CSV and XLSX) and other
+    # row shapes; streaming keeps it a few MiB whatever the shape.
+    session.run("python", "services/worker/bench/parse_memory_bench.py")
     # Adoption of the original application's database (issue 14): rows carried per second.
     _sync(session, "--package", "counterpromo-cli")
     session.run("python", "packages/core/bench/adopt_bench.py")

@@ -40,7 +40,11 @@ def price_map(plan_prices: dict[str, str]) -> dict[str, str]:
 def make_account(sessions: sessionmaker[Session]) -> Callable[..., uuid.UUID]:
     def make(name: str = "Acme Builders Merchants", **fields: Any) -> uuid.UUID:
         with sessions.begin() as session:
-            account = Account(id=uuid.uuid4(), name=name, **{"plan_code": "free", **fields})
+            account = Account(
+                id=uuid.uuid4(),
+                name=name,
+                **{"plan_code": "free", "currency": "GBP", "locale": "en-GB", **fields},
+            )
             session.add(account)
         return account.id
 

@@ -49,6 +49,8 @@ def new_account(sessions: sessionmaker[Session], test_plans: None) -> Callable[.
                 session,
                 name=name,
                 owner_email=f"owner-{uuid.uuid4().hex[:8]}@acme.test",
+                currency="GBP",
+                locale="en-GB",
                 plan_code=plan_code,
             )
             return account.id

@@ -18,7 +18,13 @@ def conn(db_engine: Engine) -> Iterator[Connection]:
 
 def _account(conn: Connection, **columns: object) -> uuid.UUID:
     account_id = uuid.uuid4()
-    values = {"id": account_id, "name": "Acme Builders", **columns}
+    values = {
+        "id": account_id,
+        "name": "Acme Builders",
+        "currency": "USD",
+        "locale": "en-US",
+        **columns,
+    }
     names = ", ".join(values)
     params = ", ".join(f":{k}" for k in values)
     conn.execute(text(f"INSERT INTO accounts ({names}) VALUES ({params})"), values)  # noqa: S608
@@ -47,10 +53,21 @@ def test_account_defaults_to_free_plan(conn: Connection) -> None:
     assert plan.scalar_one() == "free"
 
 
+def test_account_currency_and_locale_are_required_and_shaped(conn: Connection) -> None:
+    for statement in (
+        "INSERT INTO accounts (id, name, locale) VALUES (:id, 'x', 'en-US')",
+        "INSERT INTO accounts (id, name, currency) VALUES (:id, 'x', 'USD')",
+        "INSERT INTO accounts (id, name, currency, locale) VALUES (:id, 'x', 'usd', 'en-US')",
+        "INSERT INTO accounts (id, name, currency, locale) VALUES (:id, 'x', 'USD', 'e')",
+    ):
+        _rejects(conn, statement, {"id": uuid.uuid4()})
+
+
 def test_account_plan_must_exist(conn: Connection) -> None:
     _rejects(
         conn,
-        "INSERT INTO accounts (id, name, plan_code) VALUES (:id, 'x', 'platinum')",
+        "INSERT INTO accounts (id, name, currency, locale, plan_code) "
+        "VALUES (:id, 'x', 'USD', 'en-US', 'platinum')",
         {"id": uuid.uuid4()},
     )
 
@@ -59,7 +76,8 @@ def test_stripe_customer_id_is_unique(conn: Connection) -> None:
     _account(conn, stripe_customer_id="cus_1")
     _rejects(
         conn,
-        "INSERT INTO accounts (id, name, stripe_customer_id) VALUES (:id, 'y', 'cus_1')",
+        "INSERT INTO accounts (id, name, currency, locale, stripe_customer_id) "
+        "VALUES (:id, 'y', 'USD', 'en-US', 'cus_1')",
         {"id": uuid.uuid4()},
     )
 
@@ -68,7 +86,8 @@ def test_stripe_subscription_id_is_unique(conn: Connection) -> None:
     _account(conn, stripe_subscription_id="sub_1")
     _rejects(
         conn,
-        "INSERT INTO accounts (id, name, stripe_subscription_id) VALUES (:id, 'y', 'sub_1')",
+        "INSERT INTO accounts (id, name, currency, locale, stripe_subscription_id) "
+        "VALUES (:id, 'y', 'USD', 'en-US', 'sub_1')",
         {"id": uuid.uuid4()},
     )
 
@@ -76,7 +95,8 @@ def test_stripe_subscription_id_is_unique(conn: Connection) -> None:
 def test_subscription_status_is_checked(conn: Connection) -> None:
     _rejects(
         conn,
-        "INSERT INTO accounts (id, name, subscription_status) VALUES (:id, 'y', 'sleepy')",
+        "INSERT INTO accounts (id, name, currency, locale, subscription_status) "
+        "VALUES (:id, 'y', 'USD', 'en-US', 'sleepy')",
         {"id": uuid.uuid4()},
     )
 

@@ -22,7 +22,9 @@ def _owner(session: Session, account_id: uuid.UUID) -> uuid.UUID:
 
 
 def test_new_account_has_its_owner(session: Session) -> None:
-    account = accounts.create_account(session, name=" Acme ", owner_email="Boss@Acme.TEST")
+    account = accounts.create_account(
+        session, name=" Acme ", owner_email="Boss@Acme.TEST", currency="gbp", locale="en-gb"
+    )
     [owner] = members.list_members(session, account.id)
     assert (account.name, account.plan_code) == ("Acme", "free")
     assert (owner.email, owner.role) == ("boss@acme.test", "owner")

@@ -9,6 +9,7 @@ from counterpromo_core.db import current_revision, downgrade, head_revision, upg
 from counterpromo_core.db.models import Base
 from counterpromo_testing.databases import DatabaseServer
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture
@@ -66,3 +67,32 @@ def test_four_plans_exist_after_upgrade(database_url: str) -> None:
     assert [r.code for r in rows] == ["free", "starter", "pro", "dealer"]
     assert rows[0].watermark is True
     assert rows[2].branch_packs is True
+
+
+def test_accounts_from_before_0004_get_gbp_and_en_gb_then_both_are_required(
+    empty_database: str,
+) -> None:
+    upgrade(empty_database, "0002")
+    engine = create_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO accounts (id, name) "
+                    "VALUES ('00000000-0000-0000-0000-000000000001', 'Old UK dealer')"
+                )
+            )
+        upgrade(empty_database, "0004")
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT currency, locale FROM accounts")).one()
+            columns = {c["name"]: c for c in inspect(connection).get_columns("accounts")}
+        assert (row.currency, row.locale) == ("GBP", "en-GB")
+        assert columns["currency"]["nullable"] is False
+        assert columns["locale"]["nullable"] is False
+        assert columns["currency"]["default"] is None
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO accounts (id, name) VALUES (gen_random_uuid(), 'X')")
+            )
+    finally:
+        engine.dispose()

@@ -48,10 +48,20 @@ class World:
 def world(sessions: sessionmaker[Session]) -> World:
     with sessions.begin() as s:
         owner = accounts.create_account(
-            s, name="Owner", owner_email="o@owner.test", plan_code="pro"
+            s,
+            name="Owner",
+            owner_email="o@owner.test",
+            currency="USD",
+            locale="en-US",
+            plan_code="pro",
         )
         intruder = accounts.create_account(
-            s, name="Other", owner_email="x@other.test", plan_code="pro"
+            s,
+            name="Other",
+            owner_email="x@other.test",
+            currency="CAD",
+            locale="fr-CA",
+            plan_code="pro",
         )
         promo = promos.create_promo(
             s,

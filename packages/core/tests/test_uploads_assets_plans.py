@@ -60,6 +60,7 @@ def test_request_parse_queues_one_parse_at_a_time(
         ({"content_type": "application/pdf"}, "content_type"),
         ({"key": "someone-else/items.csv"}, "key"),
         ({"max_bytes": 0}, "max_bytes"),
+        ({"max_bytes": uploads.MAX_UPLOAD_BYTES + 1}, "max_bytes"),
     ],
 )
 def test_bad_uploads_are_refused(
@@ -149,3 +150,58 @@ def test_sync_plans_restores_the_shipped_definitions(session: Session) -> None:
 def test_list_plans_is_cheapest_first(session: Session) -> None:
     listed = [p.code for p in list_plans(session) if p.code in {p.code for p in PLANS}]
     assert listed == [p.code for p in sorted(PLANS, key=lambda p: p.sort_order)]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"sku": "Code"}, 'did you mean {"Code": "sku"}?'),
+        ({"Code": "colour"}, "'colour' is not an item field"),
+        ({"Code": "sku", "Stock No": "sku"}, "sku is already read from 'Code'"),
+    ],
+)
+def test_a_mapping_is_column_to_field_and_the_other_way_is_refused(
+    session: Session,
+    new_account: NewAccount,
+    clock: ManualClock,
+    mapping: dict[str, str],
+    message: str,
+) -> None:
+    account_id = new_account()
+    promo = promos.create_promo(session, account_id, PromoCreate(title="P"), clock=clock)
+    upload = _upload(session, account_id, promo.id)
+    with pytest.raises(ValidationFailed) as caught:
+        uploads.request_parse(session, account_id, upload.id, mapping=mapping)
+    assert len(caught.value.errors) == 1
+    assert caught.value.errors[0].field.startswith("mapping.")
+    assert message in caught.value.errors[0].message
+
+
+def test_a_picture_upload_queues_process_image_without_a_promo(
+    session: Session, new_account: NewAccount
+) -> None:
+    account_id = new_account()
+    upload = _upload(
+        session,
+        account_id,
+        None,
+        filename="Logo.WEBP",
+        content_type="image/webp",
+        key=f"{account_id}/uploads/{uuid.uuid4()}.webp",
+        max_bytes=uploads.MAX_IMAGE_BYTES,
+    )
+    job = uploads.request_parse(session, account_id, upload.id)
+    assert (job.type, job.promo_id) == ("process_image", None)
+    assert job.payload["upload_id"] == str(upload.id)
+    with pytest.raises(Conflict):
+        uploads.request_parse(session, account_id, upload.id)
+    with pytest.raises(ValidationFailed) as caught:
+        _upload(
+            session,
+            account_id,
+            None,
+            filename="huge.png",
+            content_type="image/png",
+            max_bytes=uploads.MAX_IMAGE_BYTES + 1,
+        )
+    assert caught.value.errors[0].field == "max_bytes"

@@ -35,7 +35,10 @@ def test_databases_are_migrated_copies(postgres_server: DatabaseServer) -> None:
     try:
         assert first != second
         with psycopg.connect(_libpq(first)) as conn:
-            conn.execute("INSERT INTO accounts (id, name) VALUES (gen_random_uuid(), 'A')")
+            conn.execute(
+                "INSERT INTO accounts (id, name, currency, locale) "
+                "VALUES (gen_random_uuid(), 'A', 'GBP', 'en-GB')"
+            )
         with psycopg.connect(_libpq(second)) as conn:
             row = conn.execute("SELECT count(*) FROM accounts").fetchone()
             plans = conn.execute("SELECT count(*) FROM billing_plans").fetchone()

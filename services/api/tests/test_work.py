@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -14,7 +15,7 @@ import pytest
 from counterpromo_api.app import create_app
 from counterpromo_api.settings import ApiSettings
 from counterpromo_api.testing import ServerThread, Tenant, make_tenant
-from counterpromo_core import assets
+from counterpromo_core import assets, uploads
 from counterpromo_core.db.models import Job, OutboxMessage
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy import select
@@ -77,6 +78,32 @@ def test_upload_flow_queues_parse_upload(
     assert bodies[0]["account_id"] == str(tenant.account_id)
     assert bodies[0]["upload_id"] == upload["id"]
     assert http.get(f"/v1/jobs/{job['id']}", headers=tenant.headers).json()["id"] == job["id"]
+
+
+def test_the_upload_policy_holds_the_parsers_size_limit_and_a_reversed_mapping_is_422(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    promo = http.post("/v1/promos", json={"title": "From a file"}, headers=tenant.headers).json()
+    created = http.post(
+        "/v1/uploads",
+        json={"filename": "prices.csv", "content_type": "text/csv", "promo_id": promo["id"]},
+        headers=tenant.headers,
+    )
+    upload, form = created.json()["upload"], created.json()["form"]
+    assert upload["max_bytes"] == uploads.MAX_UPLOAD_BYTES
+    # moto does not enforce POST policies (S3 does): read the limit the policy carries.
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    assert ["content-length-range", 1, uploads.MAX_UPLOAD_BYTES] in policy["conditions"]
+
+    reversed_mapping = http.post(
+        f"/v1/uploads/{upload['id']}/parse",
+        json={"mapping": {"sku": "Stock No"}},
+        headers=tenant.headers,
+    )
+    assert reversed_mapping.status_code == 422, reversed_mapping.text
+    [error] = reversed_mapping.json()["errors"]
+    assert error["field"] == "mapping.sku"
+    assert 'did you mean {"Stock No": "sku"}?' in error["message"]
 
 
 def test_upload_of_a_wrong_file_type_is_422(http: httpx.Client, tenant: Tenant) -> None:

@@ -147,6 +147,8 @@ def render_median_seconds(runs: int = 15) -> float:
             RenderItem(**item.model_dump(include=set(RenderItem.model_fields))) for item in _items()
         ],
         brand=RenderBrand(),
+        currency="USD",
+        locale="en-US",
     )
     render_promo(data, preview_ppi=96)
     times = []
@@ -211,7 +213,12 @@ def worker_jobs_per_second(
     clock = SystemClock()
     with sessions.begin() as session:
         account = accounts.create_account(
-            session, name="Bench Builders", owner_email="bench@bench.test", plan_code="dealer"
+            session,
+            name="Bench Builders",
+            owner_email="bench@bench.test",
+            currency="USD",
+            locale="en-US",
+            plan_code="dealer",
         )
         promo = promos.create_promo(
             session, account.id, PromoCreate(title="Bench promo", items=_items()), clock=clock

@@ -84,12 +84,14 @@ def wait_until() -> Wait:
 
 @pytest.fixture
 def make_account(sessions: sessionmaker[Session]) -> Callable[..., uuid.UUID]:
-    def make(plan_code: str = "pro") -> uuid.UUID:
+    def make(plan_code: str = "pro", currency: str = "GBP", locale: str = "en-GB") -> uuid.UUID:
         with sessions.begin() as session:
             return accounts.create_account(
                 session,
                 name="Hartley Timber & Tools",
                 owner_email=f"owner-{uuid.uuid4().hex[:8]}@hartley.test",
+                currency=currency,
+                locale=locale,
                 plan_code=plan_code,
             ).id
 

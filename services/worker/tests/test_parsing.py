@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -38,14 +39,16 @@ def test_csv_with_common_headers_maps_every_field() -> None:
     )
 
     assert result.columns == {
-        "name": "Product",
-        "sale_price": "Our Price",
-        "sku": "Item Code",
-        "unit": "UOM",
-        "category": "Category",
-        "vendor": "Brand",
-        "rrp": "RRP",
+        "Product": "name",
+        "Our Price": "sale_price",
+        "Item Code": "sku",
+        "UOM": "unit",
+        "Category": "category",
+        "Brand": "vendor",
+        "RRP": "rrp",
     }
+    assert result.ignored_columns == []
+    assert result.header_row == 1
     assert result.errors == []
     assert [row.row_number for row in result.rows] == [2, 3]
     drill, saw = (row.item for row in result.rows)
@@ -88,7 +91,7 @@ def test_header_names_are_matched_ignoring_case_spaces_and_punctuation(
     columns = list(dict.fromkeys(base.values()))
     line = ",".join("x" if c not in (base["sale_price"], base.get("rrp")) else "3" for c in columns)
     result = parse_csv(",".join(columns) + "\n" + line + "\n")
-    assert result.columns[field] == header.strip()
+    assert result.columns[header.strip()] == field
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
@@ -107,7 +110,7 @@ def test_csv_delimiter_is_sniffed(delimiter: str) -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
 def test_csv_encodings(encoding: str) -> None:
     result = parse_csv("Name,Price\nCafé crème tiles,£4.00\n", encoding=encoding)
-    assert result.columns["name"] == "Name"
+    assert result.columns["Name"] == "name"
     assert result.rows[0].item.name == "Café crème tiles"
     assert result.rows[0].item.sale_price == Decimal("4.00")
 
@@ -134,18 +137,29 @@ def test_blank_price_is_allowed_and_means_no_price() -> None:
 def test_explicit_mapping_wins_over_guessing() -> None:
     result = parse_csv(
         "Title,Price,Trade Price,Stock No\nDrill,99,80,D-1\n",
-        mapping={"sale_price": "trade price", "sku": "Stock No"},
+        mapping={"trade price": "sale_price", "Stock No": "sku"},
     )
-    assert result.columns == {"name": "Title", "sale_price": "Trade Price", "sku": "Stock No"}
+    assert result.columns == {"Title": "name", "Trade Price": "sale_price", "Stock No": "sku"}
+    assert result.ignored_columns == ["Price"]
     assert result.rows[0].item.sale_price == Decimal("80.00")
     assert result.rows[0].item.sku == "D-1"
 
 
 def test_mapping_to_missing_column_or_unknown_field_is_refused() -> None:
-    with pytest.raises(UnreadableFile, match="no such column; its columns are: 'Name', 'Price'"):
-        parse_csv("Name,Price\nA,1\n", mapping={"sku": "Code"})
-    with pytest.raises(UnreadableFile, match="unknown field 'colour'"):
-        parse_csv("Name,Price\nA,1\n", mapping={"colour": "Name"})
+    with pytest.raises(
+        UnreadableFile,
+        match=re.escape(
+            "the column mapping names 'Code', but 'products.csv' has no such column in its "
+            "first 20 rows; its first row reads: 'Name', 'Price'"
+        ),
+    ):
+        parse_csv("Name,Price\nA,1\n", mapping={"Code": "sku"})
+    with pytest.raises(UnreadableFile, match="'colour', which is not an item field;"):
+        parse_csv("Name,Price\nA,1\n", mapping={"Name": "colour"})
+    with pytest.raises(UnreadableFile, match=r'did you mean \{"Code": "sku"\}\?'):
+        parse_csv("Name,Price,Code\nA,1,C\n", mapping={"sku": "Code"})
+    with pytest.raises(UnreadableFile, match="sends both 'Code' and 'Ref' to sku"):
+        parse_csv("Name,Price,Code\nA,1,C\n", mapping={"Code": "sku", "Ref": "sku"})
 
 
 def test_xlsx_numbers_text_and_blank_rows() -> None:

@@ -199,8 +199,12 @@ def test_too_many_columns_is_refused() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("Colour,Size\nred,XL\n", "no a name column and a sale price column could be recognised"),
-        ("Name,Colour\nHammer,red\n", "no a sale price column could be recognised"),
+        (
+            "Colour,Size\nred,XL\n",
+            "'upload.csv' has no header row with a product name column and a price column "
+            "in its first 20 rows; its first row reads: 'Colour', 'Size'",
+        ),
+        ("Name,Colour\nHammer,red\n", "its first row reads: 'Name', 'Colour'. Name the columns"),
         ("Name,Price\n", "has a header row but no product rows"),
     ],
 )

@@ -61,6 +61,8 @@ def promo(**changes: object) -> RenderInput:
         "template": "multi-product",
         "items": make_items(12),
         "brand": RenderBrand(strapline="Builders trust us"),
+        "currency": "GBP",
+        "locale": "en-GB",
     }
     fields.update(changes)
     return RenderInput.model_validate(fields)
@@ -184,13 +186,13 @@ def test_rrp_and_saving_shown_only_when_rrp_is_above_sale_price() -> None:
         RenderItem(name="Same price", sale_price=Decimal("7.5"), rrp=Decimal("7.50")),
         RenderItem(name="No price", sale_price=None, rrp=Decimal("3")),
     ]
-    text = pdf_text(render_promo(promo(items=items, currency_symbol="$")))
+    text = pdf_text(render_promo(promo(items=items, currency="USD", locale="en-US")))
     assert "$1,299.00" in text
     assert "$1,499.50" in text
     assert "Save $200.50" in text
     assert "$7.50" in text
     assert text.count("Save") == 1
-    assert "RRP" in text
+    assert "Reg. $1,499.50" in text
     assert "$3.00" not in text
     assert "Ask in store" in text
 

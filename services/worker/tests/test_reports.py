@@ -39,7 +39,8 @@ def test_coop_report_groups_lines_by_vendor_with_totals() -> None:
             line("Tape", None, None),
             line("Level", "Makita", None),
             line("Nails", "  ", "3"),
-        ]
+        ],
+        "GBP",
     )
 
     rows = read_csv(report)
@@ -48,8 +49,8 @@ def test_coop_report_groups_lines_by_vendor_with_totals() -> None:
         "SKU",
         "Product",
         "Vendor",
-        "Sale price",
-        "Co-op amount",
+        "Sale price (GBP)",
+        "Co-op amount (GBP)",
         "Note",
     ]
     assert rows[1:] == [
@@ -64,7 +65,7 @@ def test_coop_report_groups_lines_by_vendor_with_totals() -> None:
 
 
 def test_coop_report_without_coop_items_has_a_zero_total() -> None:
-    rows = read_csv(coop_report_csv([line("Tape", None, "2")]))
+    rows = read_csv(coop_report_csv([line("Tape", None, "2")], "USD"))
     assert rows[1:] == [["Grand total", "", "", "", "", "0.00", "0 lines"]]
 
 
@@ -74,7 +75,7 @@ def test_coop_report_without_coop_items_has_a_zero_total() -> None:
 )
 def test_coop_report_escapes_formula_injection_in_every_text_cell(hostile: str) -> None:
     report = coop_report_csv(
-        [line(hostile, hostile, "1", sku=hostile, vendor=hostile, coop_note=hostile)]
+        [line(hostile, hostile, "1", sku=hostile, vendor=hostile, coop_note=hostile)], "EUR"
     )
 
     rows = read_csv(report)
@@ -88,8 +89,17 @@ def test_coop_report_escapes_formula_injection_in_every_text_cell(hostile: str) 
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
+def test_money_columns_name_the_currency_and_use_its_decimals() -> None:
+    rows = read_csv(
+        coop_report_csv([line("Drill", "Makita", "1250.5", sale_price=Decimal("12999"))], "JPY")
+    )
+    assert rows[0][4:6] == ["Sale price (JPY)", "Co-op amount (JPY)"]
+    assert rows[1][4:6] == ["12999", "1251"]
+    assert rows[-1][5] == "1251"
+
+
 def test_safe_text_is_left_alone() -> None:
-    rows = read_csv(coop_report_csv([line('1/2" copper elbow £', "Café Co", "2")]))
+    rows = read_csv(coop_report_csv([line('1/2" copper elbow £', "Café Co", "2")], "CAD"))
     assert rows[1][:3] == ["Café Co", "", '1/2" copper elbow £']
 
 

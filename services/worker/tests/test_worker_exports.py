@@ -130,7 +130,7 @@ def test_the_coop_report_totals_each_vendor_and_escapes_formulas(
     wait_until: Callable[..., object],
     job_row: Callable[[uuid.UUID], Job],
 ) -> None:
-    account_id = make_account("starter")
+    account_id = make_account("starter", currency="CAD", locale="fr-CA")
     promo_id = make_promo(account_id, items=0)
     with sessions.begin() as session:
         promos.replace_items(
@@ -162,6 +162,7 @@ def test_the_coop_report_totals_each_vendor_and_escapes_formulas(
     assert (job.result["lines"], job.result["vendors"]) == (3, 2)
     data = blobs.get_bytes(config.exports_bucket, job.result["key"])
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][4:6] == ["Sale price (CAD)", "Co-op amount (CAD)"]
     totals = {row[0]: row[5] for row in rows if row[0].endswith("total")}
     assert totals == {"Spax total": "4.00", "Stanley total": "3.75", "Grand total": "7.75"}
     names = [row[2] for row in rows]

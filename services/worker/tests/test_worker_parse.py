@@ -80,10 +80,10 @@ def test_a_csv_merges_into_the_promo_keeping_ids_where_the_sku_matches(
     promo_id = make_promo(account_id, items=2)
     before = items_of(sessions, account_id, promo_id)
     csv = (
-        "SKU,Product Name,Price,Unit\n"
-        "HT-001,Claw hammer 20oz,£1,299.00,each\n"
-        "HT-900,Box of wood screws,$12,box\n"
-        "HT-901,Mystery item,call us,each\n"
+        "SKU,Product Name,Price,Unit,Notes\n"
+        "HT-001,Claw hammer 20oz,£1,299.00,each,\n"
+        "HT-900,Box of wood screws,$12,box,bestseller\n"
+        "HT-901,Mystery item,call us,each,\n"
     ).replace("£1,299.00", '"£1,299.00"')
     upload_id, job_id = upload_file(
         sessions,
@@ -105,6 +105,14 @@ def test_a_csv_merges_into_the_promo_keeping_ids_where_the_sku_matches(
     assert job.result is not None
     assert job.result["rows_imported"] == 2
     assert [e["row"] for e in job.result["row_errors"]] == [4]
+    assert job.result["header_row"] == 1
+    assert job.result["columns"] == {
+        "SKU": "sku",
+        "Product Name": "name",
+        "Price": "sale_price",
+        "Unit": "unit",
+    }
+    assert job.result["ignored_columns"] == ["Notes"]
     after = items_of(sessions, account_id, promo_id)
     assert [(sku, name, price) for _, sku, name, price in after] == [
         ("HT-001", "Claw hammer 20oz", Decimal("1299.00")),

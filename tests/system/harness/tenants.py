@@ -30,7 +30,12 @@ def create_tenant(
     tag = uuid.uuid4().hex[:10]
     with sessions.begin() as session:
         account = accounts.create_account(
-            session, name=f"Dealer {tag}", owner_email=f"owner-{tag}@example.com", plan_code=plan
+            session,
+            name=f"Dealer {tag}",
+            owner_email=f"owner-{tag}@example.com",
+            currency="USD",
+            locale="en-US",
+            plan_code=plan,
         )
         key = api_keys.create_api_key(session, account.id, name="system test", role="owner")
         for n in range(branch_count):

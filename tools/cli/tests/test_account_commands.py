@@ -20,6 +20,10 @@ def _create_account(cli: Cli, name: str = "Harbour Timber", plan: str = "free") 
         name,
         "--owner-email",
         "owner@harbour.example",
+        "--currency",
+        "CAD",
+        "--locale",
+        "fr-CA",
         "--plan",
         plan,
         "--json",
@@ -52,6 +56,7 @@ def test_accounts_create_list_show(cli: Cli) -> None:
     assert account_id in [a["id"] for a in listed["items"]]
     shown = cli.json("accounts", "show", account_id, "--json")
     assert shown["name"] == "Northgate Builders Merchants"
+    assert (shown["currency"], shown["locale"]) == ("CAD", "fr-CA")
     assert shown["members"][0]["email"] == "owner@harbour.example"
     assert shown["members"][0]["role"] == "owner"
     assert shown["entitlements"]["watermark"] is True
@@ -62,9 +67,41 @@ def test_accounts_create_list_show(cli: Cli) -> None:
 
 def test_accounts_create_with_unknown_plan_is_one_line(cli: Cli) -> None:
     line = cli.error_line(
-        "accounts", "create", "X", "--owner-email", "a@b.example", "--plan", "platinum"
+        "accounts",
+        "create",
+        "X",
+        "--owner-email",
+        "a@b.example",
+        "--currency",
+        "USD",
+        "--locale",
+        "en-US",
+        "--plan",
+        "platinum",
     )
     assert "platinum" in line
+
+
+def test_accounts_create_needs_a_known_currency_and_locale(cli: Cli) -> None:
+    base = ("accounts", "create", "X", "--owner-email", "a@b.example")
+    missing = cli.run(*base)
+    assert missing.exit_code != 0
+    assert "--currency" in missing.output
+    assert "'DOLLARS' is not an ISO 4217 currency code" in cli.error_line(
+        *base, "--currency", "DOLLARS", "--locale", "en-US"
+    )
+    assert "'en_XX' is not a known BCP 47 locale" in cli.error_line(
+        *base, "--currency", "USD", "--locale", "en_XX"
+    )
+
+
+def test_set_money_changes_currency_and_locale(cli: Cli) -> None:
+    account_id = _create_account(cli)
+    result = cli.run("accounts", "set-money", account_id, "--currency", "usd", "--locale", "en-us")
+    assert result.exit_code == 0, result.output
+    shown = cli.json("accounts", "show", account_id, "--json")
+    assert (shown["currency"], shown["locale"]) == ("USD", "en-US")
+    assert "ZZZ" in cli.error_line("accounts", "set-money", account_id, "--currency", "ZZZ")
 
 
 def test_unknown_or_malformed_account_is_one_line(cli: Cli) -> None:

@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 def failed_job(sessions: sessionmaker[Session]) -> Job:
     with sessions.begin() as session:
         account = accounts.create_account(
-            session, name="Kingsway Plumbing", owner_email="ops@kingsway.example"
+            session,
+            name="Kingsway Plumbing",
+            owner_email="ops@kingsway.example",
+            currency="USD",
+            locale="en-US",
         )
         job = jobs.create_job(
             session, account.id, type="render_promo", promo_id=None, payload={"paper": "A4"}

@@ -25,7 +25,11 @@ def queue(provisioned_aws: ProvisionedEnv) -> JobQueue:
 def _running_jobs(sessions: sessionmaker[Session], n: int) -> list[Job]:
     with sessions.begin() as session:
         account = accounts.create_account(
-            session, name="Dockside Tiles", owner_email="it@dockside.example"
+            session,
+            name="Dockside Tiles",
+            owner_email="it@dockside.example",
+            currency="GBP",
+            locale="en-GB",
         )
         created = [
             jobs.create_job(session, account.id, type="render_promo", promo_id=None, payload={})
@@ -58,7 +62,9 @@ def test_resend_stuck_dispatches_the_outbox(
     cli: Cli, queue: JobQueue, sessions: sessionmaker[Session]
 ) -> None:
     with sessions.begin() as session:
-        account = accounts.create_account(session, name="Eastside", owner_email="a@east.example")
+        account = accounts.create_account(
+            session, name="Eastside", owner_email="a@east.example", currency="CAD", locale="en-CA"
+        )
         job = jobs.create_job(session, account.id, type="coop_report", promo_id=None, payload={})
     result = cli.run("jobs", "resend-stuck", "--env", "test")
     assert result.exit_code == 0, result.output

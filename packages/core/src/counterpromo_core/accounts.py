@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from counterpromo_core.db.models import Account, AuditEvent, BillingPlan, Member, utcnow
 from counterpromo_core.errors import NotFound, ValidationFailed
 from counterpromo_core.members import normalise_email
+from counterpromo_core.money import check_currency, check_locale
 from counterpromo_core.pagination import Page, paginate
 
 
@@ -28,10 +29,26 @@ def _require_plan(session: Session, plan_code: str) -> None:
 
 
 def create_account(
-    session: Session, *, name: str, owner_email: str, plan_code: str = "free"
+    session: Session,
+    *,
+    name: str,
+    owner_email: str,
+    currency: str,
+    locale: str,
+    plan_code: str = "free",
 ) -> Account:
-    """A new account and its first member, the owner."""
-    account = Account(id=uuid.uuid4(), name=_clean_name(name), plan_code=plan_code)
+    """A new account and its first member, the owner.
+
+    ``currency`` (ISO 4217, e.g. "USD") and ``locale`` (BCP 47, e.g. "en-US") say how
+    the account's flyers and reports write money; there is no default a dealer did not pick.
+    """
+    account = Account(
+        id=uuid.uuid4(),
+        name=_clean_name(name),
+        currency=check_currency(currency),
+        locale=check_locale(locale),
+        plan_code=plan_code,
+    )
     email = normalise_email(owner_email)
     _require_plan(session, plan_code)
     session.add(account)
@@ -51,6 +68,27 @@ def get_account(session: Session, account_id: uuid.UUID) -> Account:
 def rename_account(session: Session, account_id: uuid.UUID, name: str) -> Account:
     account = get_account(session, account_id)
     account.name = _clean_name(name)
+    account.updated_at = utcnow()
+    session.flush()
+    return account
+
+
+def update_account(
+    session: Session,
+    account_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    currency: str | None = None,
+    locale: str | None = None,
+) -> Account:
+    """Change the account's name, currency or locale (the ones given); each is validated."""
+    account = get_account(session, account_id)
+    if name is not None:
+        account.name = _clean_name(name)
+    if currency is not None:
+        account.currency = check_currency(currency)
+    if locale is not None:
+        account.locale = check_locale(locale)
     account.updated_at = utcnow()
     session.flush()
     return account
@@ -103,4 +141,5 @@ __all__ = [
     "list_accounts",
     "rename_account",
     "set_plan_by_support",
+    "update_account",
 ]

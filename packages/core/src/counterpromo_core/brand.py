@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import BrandKit
-from counterpromo_core.lookup import ensure_assets_owned, lock_account
+from counterpromo_core.lookup import ensure_pictures_owned, lock_account
 from counterpromo_core.schemas import FONTS, BrandKitIn
 
 __all__ = ["FONTS", "get_brand_kit", "put_brand_kit"]
@@ -22,7 +22,7 @@ def get_brand_kit(session: Session, account_id: uuid.UUID) -> BrandKit | None:
 def put_brand_kit(session: Session, account_id: uuid.UUID, data: BrandKitIn) -> BrandKit:
     """Replace the brand kit with ``data`` (fields left out are cleared)."""
     lock_account(session, account_id)
-    ensure_assets_owned(session, account_id, {"logo_asset_id": data.logo_asset_id})
+    ensure_pictures_owned(session, account_id, {"logo_asset_id": data.logo_asset_id})
     values = data.model_dump()
     statement = insert(BrandKit).values(account_id=account_id, updated_at=func.now(), **values)
     kit = session.scalar(

@@ -25,7 +25,7 @@ from counterpromo_core.lookup import get_owned
 from counterpromo_core.pagination import Page, paginate
 from counterpromo_core.ports import Clock, JobQueue
 
-JobType = Literal["parse_upload", "render_promo", "export_bundle", "coop_report"]
+JobType = Literal["parse_upload", "render_promo", "export_bundle", "coop_report", "process_image"]
 JOB_TYPES: tuple[JobType, ...] = get_args(JobType)
 SQS_BATCH_SIZE = 10
 _ACTIVE = ("queued", "running")

@@ -61,19 +61,38 @@ def lock_account(session: Session, account_id: uuid.UUID) -> Account:
     return account
 
 
-def ensure_assets_owned(
+# Asset kinds a logo or an item picture may be: pictures uploaded and re-encoded by the
+# worker's process_image job. Never a render output (pdf, png preview), a zip or a csv.
+PICTURE_KINDS = ("image", "logo")
+
+
+def ensure_pictures_owned(
     session: Session, account_id: uuid.UUID, asset_ids: dict[str, uuid.UUID | None]
 ) -> None:
-    """Asset references (``field -> id``) must name assets of the same account."""
+    """Picture references (``field -> id``) must name picture assets of the same account.
+
+    Checked when the reference is written, so a wrong id is a 422 now rather than a
+    failing (and counted) render later.
+    """
     wanted = {v for v in asset_ids.values() if v is not None}
     if not wanted:
         return
-    owned = select(Asset.id).where(Asset.id.in_(wanted), Asset.account_id == account_id)
-    found = set(session.scalars(owned))
-    missing = [
-        FieldError(field, "no such asset")
-        for field, asset_id in asset_ids.items()
-        if asset_id is not None and asset_id not in found
-    ]
-    if missing:
-        raise ValidationFailed(missing)
+    owned = select(Asset.id, Asset.kind).where(Asset.id.in_(wanted), Asset.account_id == account_id)
+    kinds = {row.id: row.kind for row in session.execute(owned)}
+    errors: list[FieldError] = []
+    for field, asset_id in asset_ids.items():
+        if asset_id is None:
+            continue
+        kind = kinds.get(asset_id)
+        if kind is None:
+            errors.append(FieldError(field, "no such asset"))
+        elif kind not in PICTURE_KINDS:
+            errors.append(
+                FieldError(
+                    field,
+                    f"asset {asset_id} is a {kind} file, not an uploaded picture; upload a PNG, "
+                    "JPEG or WebP image (POST /v1/uploads, then /parse) and use its asset id",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from counterpromo_core.db.models import PROMO_STATUSES, Promo, PromoItem, utcnow
 from counterpromo_core.errors import NotFound, PreconditionFailed, ValidationFailed
-from counterpromo_core.lookup import ensure_assets_owned, get_owned
+from counterpromo_core.lookup import ensure_pictures_owned, get_owned
 from counterpromo_core.pagination import Page, paginate_rows
 from counterpromo_core.ports import Clock
 from counterpromo_core.schemas import (
@@ -75,7 +75,7 @@ def _touch(promo: Promo) -> None:
 
 
 def _check_assets(session: Session, account_id: uuid.UUID, items: list[ItemIn]) -> None:
-    ensure_assets_owned(
+    ensure_pictures_owned(
         session,
         account_id,
         {f"items[{i}].image_asset_id": item.image_asset_id for i, item in enumerate(items)},
@@ -394,7 +394,7 @@ def update_item(
     row = _item_of(promo, item_id)
     changes = patch.changes()
     if "image_asset_id" in changes:
-        ensure_assets_owned(session, account_id, {"image_asset_id": patch.image_asset_id})
+        ensure_pictures_owned(session, account_id, {"image_asset_id": patch.image_asset_id})
     if changes:
         for field, value in changes.items():
             setattr(row, field, value)

@@ -1,4 +1,7 @@
-"""Spreadsheet uploads (CSV/XLSX) that go straight to S3 and are parsed by the worker."""
+"""Uploads that go straight to S3: product files (CSV/XLSX) parsed into a promo's items, and
+pictures (PNG/JPEG/WebP: a logo or product images) that the worker decodes, checks and
+re-encodes into an ``image`` asset. One flow for both: create the upload (a presigned POST
+form), POST the file, then ask for it to be processed (``request_parse``)."""
 
 from __future__ import annotations
 
@@ -14,11 +17,46 @@ from counterpromo_core.errors import Conflict, FieldError, ValidationFailed
 from counterpromo_core.jobs import create_job
 from counterpromo_core.lookup import get_owned
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-CONTENT_TYPES = {
+# The one size limit of a product file: written into the presigned upload policy by
+# the API and enforced again by the worker's parser (counterpromo_worker ParseLimits).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# The size limit of a picture upload (policy and worker alike); pixel limits are the worker's.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+# The item fields a column of a product file can feed. A parse request's column
+# mapping is {column header: one of these fields}.
+MAPPABLE_FIELDS = (
+    "name",
+    "sale_price",
+    "sku",
+    "unit",
+    "category",
+    "vendor",
+    "rrp",
+    "coop_vendor",
+    "coop_amount",
+    "coop_note",
+)
+PRODUCT_FILE_TYPES = {
     ".csv": ("text/csv", "application/csv"),
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
 }
+IMAGE_TYPES = {
+    ".png": ("image/png",),
+    ".jpg": ("image/jpeg",),
+    ".jpeg": ("image/jpeg",),
+    ".webp": ("image/webp",),
+}
+CONTENT_TYPES = {**PRODUCT_FILE_TYPES, **IMAGE_TYPES}
+
+
+def is_image(filename: str) -> bool:
+    """A picture upload (by its name's suffix; the worker judges the bytes)."""
+    return PurePosixPath(filename).suffix.lower() in IMAGE_TYPES
+
+
+def max_bytes_for(filename: str) -> int:
+    """The size limit written into the upload policy for a file of this name."""
+    return MAX_IMAGE_BYTES if is_image(filename) else MAX_UPLOAD_BYTES
 ParseMode = Literal["append", "replace"]
 
 
@@ -30,13 +68,16 @@ def _check_upload(
     if not filename.strip() or len(filename) > 255:
         errors.append(FieldError("filename", "must be 1 to 255 characters"))
     elif suffix not in CONTENT_TYPES:
-        errors.append(FieldError("filename", "must be a .csv or .xlsx file"))
+        errors.append(
+            FieldError("filename", "must be a .csv or .xlsx file, or a .png, .jpg or .webp picture")
+        )
     elif content_type not in CONTENT_TYPES[suffix]:
         errors.append(FieldError("content_type", f"must be {' or '.join(CONTENT_TYPES[suffix])}"))
     if not key.startswith(f"{account_id}/"):
         errors.append(FieldError("key", "must be under the account's prefix"))
-    if not 1 <= max_bytes <= MAX_UPLOAD_BYTES:
-        errors.append(FieldError("max_bytes", f"must be between 1 and {MAX_UPLOAD_BYTES}"))
+    most = max_bytes_for(filename)
+    if not 1 <= max_bytes <= most:
+        errors.append(FieldError("max_bytes", f"must be between 1 and {most}"))
     if errors:
         raise ValidationFailed(errors)
 
@@ -86,23 +127,24 @@ def request_parse(
 ) -> Job:
     """Queue parsing of an uploaded file into its promo's items.
 
-    ``mapping`` maps the file's column headers to item fields when they differ.
+    ``mapping`` maps the file's column headers to item fields when they differ:
+    ``{column header: field}``, each field at most once. A mapping written the
+    other way round is refused with a message that says so.
     One parse at a time per upload: asking again while one runs is a ``Conflict``.
+    A picture upload (.png/.jpg/.webp) queues a ``process_image`` job instead; it needs
+    no promo.
     """
     if mode not in ("append", "replace"):
         raise ValidationFailed.single("mode", "must be append or replace")
+    _check_mapping(mapping or {})
     upload = get_upload(session, account_id, upload_id)
+    if is_image(upload.filename):
+        if mapping:
+            raise ValidationFailed.single("mapping", "a picture has no columns to map")
+        return _request_image(session, account_id, upload)
     if upload.promo_id is None:
         raise ValidationFailed.single("promo_id", "the upload is not attached to a promo")
-    claimed = session.scalar(
-        update(Upload)
-        .where(Upload.id == upload_id, Upload.account_id == account_id, Upload.status != "parsing")
-        .values(status="parsing", error=None)
-        .returning(Upload.id)
-        .execution_options(synchronize_session="fetch")
-    )
-    if claimed is None:
-        raise Conflict("this upload is already being parsed")
+    _claim(session, account_id, upload_id)
     return create_job(
         session,
         account_id,
@@ -119,6 +161,63 @@ def request_parse(
             "mapping": mapping or {},
         },
     )
+
+
+def _claim(session: Session, account_id: uuid.UUID, upload_id: uuid.UUID) -> None:
+    claimed = session.scalar(
+        update(Upload)
+        .where(Upload.id == upload_id, Upload.account_id == account_id, Upload.status != "parsing")
+        .values(status="parsing", error=None)
+        .returning(Upload.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if claimed is None:
+        raise Conflict("this upload is already being processed")
+
+
+def _request_image(session: Session, account_id: uuid.UUID, upload: Upload) -> Job:
+    """Queue a ``process_image`` job: the worker turns the picture into an ``image`` asset."""
+    _claim(session, account_id, upload.id)
+    return create_job(
+        session,
+        account_id,
+        type="process_image",
+        promo_id=None,
+        payload={
+            "upload_id": str(upload.id),
+            "bucket": upload.bucket,
+            "key": upload.key,
+            "filename": upload.filename,
+            "content_type": upload.content_type,
+        },
+    )
+
+
+def _check_mapping(mapping: dict[str, str]) -> None:
+    errors: list[FieldError] = []
+    columns_by_field: dict[str, str] = {}
+    for column, field in mapping.items():
+        where = f"mapping.{column}"
+        if field not in MAPPABLE_FIELDS:
+            hint = (
+                f'; the mapping goes {{column: field}}: did you mean {{"{field}": "{column}"}}?'
+                if column in MAPPABLE_FIELDS
+                else ""
+            )
+            errors.append(
+                FieldError(
+                    where,
+                    f"{field!r} is not an item field (one of {', '.join(MAPPABLE_FIELDS)}){hint}",
+                )
+            )
+        elif field in columns_by_field:
+            errors.append(
+                FieldError(where, f"{field} is already read from {columns_by_field[field]!r}")
+            )
+        else:
+            columns_by_field[field] = column
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def mark_parsed(session: Session, upload_id: uuid.UUID) -> None:
@@ -143,10 +242,16 @@ def mark_failed(session: Session, upload_id: uuid.UUID, error: str) -> None:
 
 __all__ = [
     "CONTENT_TYPES",
+    "IMAGE_TYPES",
+    "MAPPABLE_FIELDS",
+    "MAX_IMAGE_BYTES",
     "MAX_UPLOAD_BYTES",
+    "PRODUCT_FILE_TYPES",
     "create_upload",
     "get_upload",
+    "is_image",
     "mark_failed",
     "mark_parsed",
+    "max_bytes_for",
     "request_parse",
 ]

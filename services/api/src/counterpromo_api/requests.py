@@ -14,8 +14,14 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class AccountRename(_Body):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+class AccountUpdate(_Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    currency: Annotated[str, Field(min_length=1, max_length=10)] | None = Field(
+        default=None, description="ISO 4217 code the account's prices are in, e.g. `USD`."
+    )
+    locale: Annotated[str, Field(min_length=1, max_length=35)] | None = Field(
+        default=None, description="BCP 47 locale prices are written in, e.g. `en-US`, `fr-CA`."
+    )
 
 
 class MemberCreate(_Body):

@@ -27,6 +27,8 @@ class PageOut(Out, Generic[T]):
 class AccountOut(Out):
     id: uuid.UUID
     name: str
+    currency: str = Field(description="ISO 4217 code of the account's prices.")
+    locale: str = Field(description="BCP 47 locale the account's prices are written in.")
     plan_code: str
     subscription_status: str | None
     created_at: dt.datetime

@@ -29,7 +29,6 @@ class ApiSettings(BaseSettings):
         default=["127.0.0.1"], validation_alias="FORWARDED_ALLOW_IPS"
     )
     max_body_bytes: int = Field(default=MIB, ge=1024, validation_alias="API_MAX_BODY_BYTES")
-    upload_max_bytes: int = Field(default=10 * MIB, ge=1, validation_alias="UPLOAD_MAX_BYTES")
     # OIDC: bearer JWTs are accepted only when a JWKS URL is configured.
     oidc_jwks_url: str | None = Field(default=None, validation_alias="OIDC_JWKS_URL")
     oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")

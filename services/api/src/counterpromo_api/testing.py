@@ -75,12 +75,20 @@ class Tenant:
             return created.plaintext
 
 
-def make_tenant(sessions: sessionmaker[Session], *, plan: str = "free") -> Tenant:
+def make_tenant(
+    sessions: sessionmaker[Session],
+    *,
+    plan: str = "free",
+    currency: str = "USD",
+    locale: str = "en-US",
+) -> Tenant:
     with sessions.begin() as session:
         account = accounts.create_account(
             session,
             name=f"Dealer {uuid.uuid4().hex[:6]}",
             owner_email=f"owner-{uuid.uuid4().hex[:8]}@example.com",
+            currency=currency,
+            locale=locale,
             plan_code=plan,
         )
         key = api_keys.create_api_key(session, account.id, name="owner key", role="owner")

@@ -47,7 +47,7 @@ Money = Numeric(12, 2)
 PROMO_STATUSES = ("draft", "ready", "archived")
 PROMO_TEMPLATES = ("multi-product", "bold", "clearance", "modern", "vendor-spotlight")
 MEMBER_ROLES = ("owner", "admin", "member")
-JOB_TYPES = ("parse_upload", "render_promo", "export_bundle", "coop_report")
+JOB_TYPES = ("parse_upload", "render_promo", "export_bundle", "coop_report", "process_image")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
 UPLOAD_STATUSES = ("pending", "parsing", "parsed", "failed")
 ASSET_KINDS = ("pdf", "png", "zip", "csv", "logo", "image")
@@ -130,10 +130,16 @@ class Account(Base):
             name="subscription_status",
         ),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
+        CheckConstraint("length(locale) BETWEEN 2 AND 35", name="locale_length"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
+    # How the account's flyers and reports write money: ISO 4217 code and BCP 47 locale,
+    # chosen at creation (no default), validated with Babel by counterpromo_core.money.
+    currency: Mapped[str] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(35))
     plan_code: Mapped[str] = mapped_column(
         ForeignKey("billing_plans.code"), server_default=text("'free'")
     )

@@ -9,7 +9,7 @@ from fastapi import Request, Response, status
 
 from counterpromo_api.auth import Admin, AnyMember, Db
 from counterpromo_api.problems import error_responses
-from counterpromo_api.requests import AccountRename, ApiKeyCreate, MemberCreate, RoleChange
+from counterpromo_api.requests import AccountUpdate, ApiKeyCreate, MemberCreate, RoleChange
 from counterpromo_api.responses import AccountOut, ApiKeyCreatedOut, ApiKeyOut, MemberOut
 from counterpromo_api.routing import api_router
 
@@ -21,9 +21,17 @@ def get_account(actor: AnyMember, session: Db) -> AccountOut:
     return AccountOut.model_validate(accounts.get_account(session, actor.account_id))
 
 
-@router.patch("/account", summary="Rename the account (admin)")
-def rename_account(body: AccountRename, actor: Admin, session: Db) -> AccountOut:
-    return AccountOut.model_validate(accounts.rename_account(session, actor.account_id, body.name))
+@router.patch(
+    "/account",
+    summary="Change the account's name, currency or locale (admin)",
+    description="Only the fields sent change. `currency` must be an ISO 4217 code and "
+    "`locale` a BCP 47 tag that CLDR knows; otherwise a 422 names the field.",
+)
+def update_account(body: AccountUpdate, actor: Admin, session: Db) -> AccountOut:
+    changed = accounts.update_account(
+        session, actor.account_id, name=body.name, currency=body.currency, locale=body.locale
+    )
+    return AccountOut.model_validate(changed)
 
 
 @router.get("/members", tags=["members"])

@@ -43,7 +43,8 @@ def accepted(job: Job, request: Request, response: Response) -> JobOut:
     "/uploads",
     status_code=status.HTTP_201_CREATED,
     tags=["uploads"],
-    summary="Start an upload: returns a presigned POST form for the file (CSV or XLSX)",
+    summary="Start an upload: a presigned POST form for a product file (CSV, XLSX) or a "
+    "picture (PNG, JPEG, WebP)",
     dependencies=[Idempotent],
     responses=error_responses(409),
 )
@@ -53,9 +54,9 @@ def create_upload(
     services = services_of(request)
     suffix = PurePosixPath(body.filename).suffix.lower()
     # Our own name for the object: nothing the client typed ends up in the key.
-    name = uuid.uuid4().hex + (suffix if suffix in (".csv", ".xlsx") else "")
+    name = uuid.uuid4().hex + (suffix if suffix in uploads.CONTENT_TYPES else "")
     key = account_key(actor.account_id, "uploads", name)
-    max_bytes = services.settings.upload_max_bytes
+    max_bytes = uploads.max_bytes_for(body.filename)
     upload = uploads.create_upload(
         session,
         actor.account_id,
@@ -88,7 +89,8 @@ def get_upload(upload_id: uuid.UUID, actor: AnyMember, session: Db) -> UploadOut
     "/uploads/{upload_id}/parse",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["uploads"],
-    summary="Queue parsing of the uploaded file into its promo's items (parse_upload job)",
+    summary="Queue processing of the uploaded file: a product file is parsed into its promo's "
+    "items (parse_upload job); a picture becomes an image asset (process_image job)",
     dependencies=[Idempotent, QueuesJobs],
     responses={202: {"headers": JOB_LOCATION}, **error_responses(409)},
 )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from counterpromo_worker.handlers import coop_report, export_bundle, parse_upload, render_promo
+from counterpromo_worker.handlers import (
+    coop_report,
+    export_bundle,
+    parse_upload,
+    process_image,
+    render_promo,
+)
 from counterpromo_worker.runtime.registry import HandlerRegistry
 
 
@@ -13,6 +19,7 @@ def default_registry() -> HandlerRegistry:
     registry.register("render_promo", render_promo.run)
     registry.register("export_bundle", export_bundle.run)
     registry.register("coop_report", coop_report.run)
+    registry.register("process_image", process_image.run, on_failure=process_image.on_failure)
     return registry
 
 

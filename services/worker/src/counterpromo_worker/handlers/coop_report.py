@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from counterpromo_core import promos
+from counterpromo_core import accounts, promos
 from sqlalchemy.orm import Session
 
 from counterpromo_worker.handlers.outputs import output_key, record_output, store_output
@@ -18,6 +18,7 @@ from counterpromo_worker.runtime.context import JobContext
 def run(ctx: JobContext) -> None:
     with ctx.sessions() as session:
         promo = promos.get_promo(session, ctx.account_id, ctx.require_promo_id())
+        currency = accounts.get_account(session, ctx.account_id).currency
     lines = [
         CoopLine(
             sku=item.sku,
@@ -35,7 +36,7 @@ def run(ctx: JobContext) -> None:
         kind="csv",
         bucket=ctx.services.config.exports_bucket,
         key=output_key(ctx, "coop-report.csv"),
-        data=coop_report_csv(lines),
+        data=coop_report_csv(lines, currency),
         content_type="text/csv; charset=utf-8",
     )
 

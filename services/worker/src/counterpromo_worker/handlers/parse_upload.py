@@ -75,7 +75,9 @@ def run(ctx: JobContext) -> None:
             "rows_imported": len(parsed.rows),
             "rows_skipped": len(row_errors),
             "row_errors": row_errors[:MAX_REPORTED_ROW_ERRORS],
-            "columns": list(parsed.columns),
+            "header_row": parsed.header_row,
+            "columns": parsed.columns,
+            "ignored_columns": parsed.ignored_columns,
             "item_count": len(promo.items),
         }
 

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from counterpromo_core import assets, branches, brand, promos, usage
-from counterpromo_core.db.models import Branch, BrandKit, Promo
+from counterpromo_core import accounts, assets, branches, brand, promos, usage
+from counterpromo_core.db.models import Account, Branch, BrandKit, Promo
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,7 @@ class RenderJob(BaseModel):
 class _Snapshot:
     """What the render reads from the database, taken in one short transaction."""
 
+    account: Account
     promo: Promo
     kit: BrandKit | None
     branches: list[Branch]
@@ -58,6 +59,7 @@ class _Snapshot:
 
 
 def _snapshot(session: Session, ctx: JobContext, job: RenderJob) -> _Snapshot:
+    account = accounts.get_account(session, ctx.account_id)
     promo = promos.get_promo(session, ctx.account_id, ctx.require_promo_id())
     kit = brand.get_brand_kit(session, ctx.account_id)
     rows = [branches.get_branch(session, ctx.account_id, b) for b in job.branch_ids]
@@ -71,7 +73,7 @@ def _snapshot(session: Session, ctx: JobContext, job: RenderJob) -> _Snapshot:
     for asset_id in wanted:
         asset = assets.get_asset(session, ctx.account_id, asset_id)
         pictures[asset_id] = (asset.bucket, asset.key)
-    return _Snapshot(promo, kit, rows, watermark, pictures)
+    return _Snapshot(account, promo, kit, rows, watermark, pictures)
 
 
 def _render_input(
@@ -117,6 +119,8 @@ def _render_input(
         ),
         watermark=snap.watermark,
         paper=job.paper,
+        currency=snap.account.currency,
+        locale=snap.account.locale,
     )
 
 

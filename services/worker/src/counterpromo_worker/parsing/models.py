@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from counterpromo_core.schemas import ItemIn
+from counterpromo_core.uploads import MAX_UPLOAD_BYTES
 from pydantic import BaseModel
 
 
@@ -21,7 +22,9 @@ class RowError(BaseModel):
 class ParseResult(BaseModel):
     rows: list[ParsedRow]
     errors: list[RowError]
-    columns: dict[str, str]  # our field -> the file's header it was read from
+    columns: dict[str, str]  # the file's header -> the field it was read into
+    ignored_columns: list[str]  # non-blank headers no field was read from
+    header_row: int  # the spreadsheet row number of the header row
 
 
 class UnreadableFile(Exception):  # noqa: N818 - the agreed contract name
@@ -37,7 +40,7 @@ class UnreadableFile(Exception):  # noqa: N818 - the agreed contract name
 
 @dataclass(frozen=True)
 class ParseLimits:
-    max_bytes: int = 5 * 1024 * 1024
+    max_bytes: int = MAX_UPLOAD_BYTES  # the same limit the upload policy writes
     max_rows: int = 2000  # data rows after the header
     max_columns: int = 50
     max_uncompressed_bytes: int = 50 * 1024 * 1024  # XLSX: declared size of all zip members

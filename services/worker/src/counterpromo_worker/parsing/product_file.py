@@ -10,7 +10,13 @@ from pydantic import ValidationError
 
 from counterpromo_worker.parsing.cells import CellValue, cell_price, cell_text, is_blank
 from counterpromo_worker.parsing.csv_file import read_csv
-from counterpromo_worker.parsing.headers import map_columns
+from counterpromo_worker.parsing.headers import (
+    HEADER_SEARCH_ROWS,
+    ColumnChoice,
+    check_mapping,
+    match_columns,
+    no_header_found,
+)
 from counterpromo_worker.parsing.models import (
     ParsedRow,
     ParseLimits,
@@ -22,8 +28,6 @@ from counterpromo_worker.parsing.sniff import detect_kind
 from counterpromo_worker.parsing.xlsx_file import read_xlsx
 
 PRICE_FIELDS = frozenset({"sale_price", "rrp", "coop_amount"})
-# The header is the first non-blank row among the first few.
-_HEADER_SEARCH_ROWS = 20
 # Blank rows are skipped without counting as data, but the scan itself is bounded.
 _ROWS_SCANNED_PER_DATA_ROW = 20
 
@@ -43,6 +47,7 @@ def parse_product_file(
     Raises UnreadableFile when the file as a whole cannot be used.
     """
     del content_type  # deliberately unused: the bytes decide
+    check_mapping(mapping or {})
     if len(data) > limits.max_bytes:
         raise UnreadableFile(
             f"{filename!r} is {_size(len(data))}; "
@@ -50,7 +55,9 @@ def parse_product_file(
         )
     kind = detect_kind(data, filename)
     rows: Generator[tuple[int, list[CellValue]], None, None] = (
-        read_xlsx(data, filename, limits) if kind == "xlsx" else read_csv(data, filename)
+        read_xlsx(data, filename, limits)
+        if kind == "xlsx"
+        else read_csv(data, filename, limits.max_columns)
     )
     try:
         return _parse_rows(rows, filename=filename, mapping=mapping, limits=limits)
@@ -65,8 +72,8 @@ def _parse_rows(
     mapping: dict[str, str] | None,
     limits: ParseLimits,
 ) -> ParseResult:
-    headers = _header(rows, filename, limits)
-    columns = map_columns(headers, mapping)
+    header_row, headers, choice = _header(rows, filename, mapping, limits)
+    columns = choice.fields
     parsed: list[ParsedRow] = []
     errors: list[RowError] = []
     data_rows = scanned = 0
@@ -95,27 +102,46 @@ def _parse_rows(
     return ParseResult(
         rows=parsed,
         errors=errors,
-        columns={field: headers[index] for field, index in columns.items()},
+        columns={headers[index]: field for field, index in sorted(columns.items(), key=_by_column)},
+        ignored_columns=choice.ignored,
+        header_row=header_row,
     )
 
 
+def _by_column(entry: tuple[str, int]) -> int:
+    return entry[1]
+
+
 def _header(
-    rows: Iterator[tuple[int, list[CellValue]]], filename: str, limits: ParseLimits
-) -> list[str]:
+    rows: Iterator[tuple[int, list[CellValue]]],
+    filename: str,
+    mapping: dict[str, str] | None,
+    limits: ParseLimits,
+) -> tuple[int, list[str], ColumnChoice]:
+    """The first row among the first HEADER_SEARCH_ROWS that names a name and a price column.
+
+    Rows above it (a title block, an address, a date) are passed over.
+    """
+    candidate: list[str] | None = None
     for number, values in rows:
+        if number > HEADER_SEARCH_ROWS:
+            break
         texts = [cell_text(value) or "" for value in values]
         width = max((i + 1 for i, text in enumerate(texts) if text), default=0)
         if width == 0:
-            if number >= _HEADER_SEARCH_ROWS:
-                break
             continue
         if width > limits.max_columns:
             raise UnreadableFile(
                 f"{filename!r} has more than {limits.max_columns} columns; "
                 "keep only the product columns"
             )
-        return texts[:width]
-    raise UnreadableFile(f"{filename!r} has no header row (it looks empty)")
+        headers = texts[:width]
+        choice = match_columns(headers, mapping)
+        if choice is not None:
+            return number, headers, choice
+        if candidate is None:
+            candidate = headers
+    raise no_header_found(filename, candidate, mapping)
 
 
 def _row(

@@ -16,10 +16,13 @@ import zlib
 from collections.abc import Generator
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from counterpromo_worker.parsing.cells import CellValue
+from counterpromo_worker.parsing.merged_cells import MergeFiller, merged_ranges
 from counterpromo_worker.parsing.models import ParseLimits, UnreadableFile
 
 _MIB = 1024 * 1024
@@ -43,32 +46,72 @@ _READ_ERRORS = (
 def read_xlsx(
     data: bytes, filename: str, limits: ParseLimits
 ) -> Generator[tuple[int, list[CellValue]], None, None]:
-    """(row number, cells) for every row of the first sheet, at most max_columns + 1 wide."""
+    """(row number, cells) for every row of the first sheet, at most max_columns + 1 wide.
+
+    Streamed: the workbook parts (shared strings, styles) are read as openpyxl's
+    read-only mode reads them, but the sheet itself is parsed once, row by row, with
+    openpyxl's sheet parser. (``load_workbook(read_only=True)`` walks a sheet without
+    a ``<dimension>`` element, as scripts write them, in full before the first row:
+    ~80 bytes per row held at once.)
+    """
     check_archive(data, filename, limits)
+    width = limits.max_columns + 1
+    reader: ExcelReader | None = None
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except _READ_ERRORS as error:
-        raise UnreadableFile(f"{filename!r} is a damaged Excel workbook") from error
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile(f"{filename!r} has no worksheet")
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(max_col=limits.max_columns + 1)
-        for number, row in enumerate(rows, start=1):
-            values: list[CellValue] = []
-            for column, cell in enumerate(row, start=1):
-                if getattr(cell, "data_type", None) == "f":
-                    raise UnreadableFile(
-                        f"{filename!r} has a formula in row {number}, column {column} "
-                        f"({cell.value!s:.40}); Counter Promo reads values only: save the "
-                        "sheet with values (Paste Special > Values) or export it as CSV"
-                    )
-                values.append(cell.value)
-            yield number, values
+        reader = _open_workbook(data)
+        sheet_path = _first_sheet_path(reader, filename)
+        merges = MergeFiller(merged_ranges(reader.archive, sheet_path, filename), width)
+        workbook = reader.wb
+        with reader.archive.open(sheet_path) as source:
+            parser = WorkSheetParser(
+                source,
+                reader.shared_strings,
+                data_only=False,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,  # set by apply_stylesheet
+                timedelta_formats=workbook._timedelta_formats,
+            )
+            expected = 1
+            for number, cells in parser.parse():
+                for blank in range(expected, number):  # rows the sheet leaves out are blank
+                    yield blank, merges.fill(blank, [])
+                expected = number + 1
+                values: list[CellValue] = []
+                for cell in cells:
+                    column = cell["column"]
+                    if column > width:
+                        break
+                    if cell["data_type"] == "f":
+                        raise UnreadableFile(
+                            f"{filename!r} has a formula in row {number}, column {column} "
+                            f"({cell['value']!s:.40}); Counter Promo reads values only: save "
+                            "the sheet with values (Paste Special > Values) or export it as CSV"
+                        )
+                    values.extend([None] * (column - 1 - len(values)))
+                    values.append(cell["value"])
+                yield number, merges.fill(number, values)
     except _READ_ERRORS as error:
         raise UnreadableFile(f"{filename!r} is a damaged Excel workbook") from error
     finally:
-        workbook.close()
+        if reader is not None:
+            reader.archive.close()
+
+
+def _open_workbook(data: bytes) -> ExcelReader:
+    """The workbook's parts except its sheets, as ``load_workbook(read_only=True)`` reads them."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    return reader
+
+
+def _first_sheet_path(reader: ExcelReader, filename: str) -> str:
+    for _sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return str(rel.target)
+    raise UnreadableFile(f"{filename!r} has no worksheet")
 
 
 def check_archive(data: bytes, filename: str, limits: ParseLimits) -> None:

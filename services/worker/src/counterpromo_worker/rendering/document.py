@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from counterpromo_core.schemas import MAX_ITEMS_PER_PROMO
@@ -15,7 +16,7 @@ from counterpromo_core.schemas import MAX_ITEMS_PER_PROMO
 from counterpromo_worker.rendering.fonts import font_stack
 from counterpromo_worker.rendering.images import image_extension
 from counterpromo_worker.rendering.models import RenderError, RenderInput, RenderItem
-from counterpromo_worker.rendering.money import format_money, saving
+from counterpromo_worker.rendering.money import format_money, price_labels, saving
 
 WATERMARK_TEXT = "Counter Promo \u2014 FREE PLAN"
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -49,9 +50,8 @@ def build_document(data: RenderInput) -> TemplateDocument:
     if data.brand.logo is not None:
         logo = _picture(files, "logo", data.brand.logo, "the brand logo")
 
-    items = [
-        _item(files, index, item, data.currency_symbol) for index, item in enumerate(data.items)
-    ]
+    money = _Money(data.currency, data.locale)
+    items = [_item(files, index, item, money) for index, item in enumerate(data.items)]
     branch = data.branch.model_dump() if data.branch is not None else None
     document = {
         "title": data.title,
@@ -72,7 +72,17 @@ def build_document(data: RenderInput) -> TemplateDocument:
     return TemplateDocument(data=document, files=files)
 
 
-def _item(files: dict[str, bytes], index: int, item: RenderItem, symbol: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Money:
+    currency: str
+    locale: str
+
+    def __call__(self, amount: Decimal) -> str:
+        return format_money(amount, self.currency, self.locale)
+
+
+def _item(files: dict[str, bytes], index: int, item: RenderItem, money: _Money) -> dict[str, Any]:
+    labels = price_labels(money.locale)
     image = None
     if item.image is not None:
         image = _picture(files, f"item-{index + 1}", item.image, f"the image of {item.name!r}")
@@ -84,12 +94,12 @@ def _item(files: dict[str, bytes], index: int, item: RenderItem, symbol: str) ->
         "category": item.category,
         "vendor": item.vendor,
         "coop_vendor": item.coop_vendor,
-        "price": format_money(item.sale_price, symbol) if item.sale_price is not None else None,
+        "price": money(item.sale_price) if item.sale_price is not None else None,
         # The RRP is only worth printing (struck through) when it is above the sale price.
-        "rrp": format_money(item.rrp, symbol)
-        if saved is not None and item.rrp is not None
-        else None,
-        "save": f"Save {format_money(saved, symbol)}" if saved is not None else None,
+        "rrp": money(item.rrp) if saved is not None and item.rrp is not None else None,
+        "rrp_label": labels.regular,  # "Reg.", "Was", "RRP"... by locale
+        "save": f"{labels.save} {money(saved)}" if saved is not None else None,
+        "no_price": labels.no_price,
         "image": image,
     }
 

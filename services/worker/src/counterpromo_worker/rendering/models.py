@@ -48,7 +48,9 @@ class RenderInput(BaseModel):
     branch: RenderBranch | None = None
     watermark: bool = False
     paper: Paper = "A4"
-    currency_symbol: str = "£"
+    # The account's money (counterpromo_core.money): no default a dealer did not choose.
+    currency: str  # ISO 4217, e.g. "USD"
+    locale: str  # BCP 47, e.g. "en-US"
 
 
 class RenderOutput(BaseModel):

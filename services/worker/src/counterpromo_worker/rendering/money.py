@@ -1,17 +1,12 @@
-"""Prices as they print on a flyer."""
+"""Prices as they print on a flyer: Babel's CLDR formats for the account's currency and locale."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-_CENTS = Decimal("0.01")
+from counterpromo_core.money import format_money, price_labels
 
-
-def format_money(amount: Decimal, currency_symbol: str) -> str:
-    """``£1,299.00``: symbol, thousands separators, always two decimals."""
-    rounded = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    return f"{sign}{currency_symbol}{abs(rounded):,.2f}"
+__all__ = ["format_money", "price_labels", "saving"]
 
 
 def saving(sale_price: Decimal | None, rrp: Decimal | None) -> Decimal | None:

@@ -20,6 +20,8 @@ def account_json(account: Account) -> dict[str, Any]:
         "id": str(account.id),
         "name": account.name,
         "plan_code": account.plan_code,
+        "currency": account.currency,
+        "locale": account.locale,
         "subscription_status": account.subscription_status,
         "stripe_customer_id": account.stripe_customer_id,
         "stripe_subscription_id": account.stripe_subscription_id,
@@ -88,21 +90,50 @@ def show(account: AccountArg, json_output: JsonOption = False) -> None:
 
 
 @app.command()
-def create(
+def create(  # noqa: PLR0917 - Typer reads each option from a parameter
     name: Annotated[str, typer.Argument(help="The dealer's name.")],
     owner_email: Annotated[str, typer.Option("--owner-email", help="The first member, owner.")],
+    currency: Annotated[
+        str, typer.Option(help="ISO 4217 currency of the dealer's prices, e.g. USD, GBP, CAD.")
+    ],
+    locale: Annotated[
+        str, typer.Option(help="BCP 47 locale the prices are written in, e.g. en-US, fr-CA.")
+    ],
     plan: Annotated[str, typer.Option(help="Plan code.")] = "free",
     json_output: JsonOption = False,
 ) -> None:
-    """Create an account with its owner."""
+    """Create an account with its owner, its currency and its locale."""
     with transaction() as session:
         created = accounts.create_account(
-            session, name=name, owner_email=owner_email, plan_code=plan
+            session,
+            name=name,
+            owner_email=owner_email,
+            currency=currency,
+            locale=locale,
+            plan_code=plan,
         )
     if json_output:
         print_json(account_json(created))
         return
-    console.print(f"created account {created.id} ({created.name}, plan {created.plan_code})")
+    console.print(
+        f"created account {created.id} ({created.name}, plan {created.plan_code}, "
+        f"{created.currency} {created.locale})"
+    )
+
+
+@app.command("set-money")
+def set_money(
+    account: AccountArg,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 currency code, e.g. USD.")] = None,
+    locale: Annotated[str | None, typer.Option(help="BCP 47 locale, e.g. en-US.")] = None,
+) -> None:
+    """Change the currency and/or locale an account's flyers and reports use."""
+    if currency is None and locale is None:
+        raise typer.BadParameter("give --currency, --locale or both")
+    account_id = parse_id(account, "account")
+    with transaction() as session:
+        changed = accounts.update_account(session, account_id, currency=currency, locale=locale)
+    console.print(f"account {changed.id} now prices in {changed.currency} ({changed.locale})")
 
 
 def _operator() -> str:

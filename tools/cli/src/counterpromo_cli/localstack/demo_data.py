@@ -18,6 +18,9 @@ from counterpromo_cli.localstack.sample import sample_items
 DEMO_EMAIL = "demo@counterpromo.local"
 DEMO_NAME = "Demo Builders Merchant"
 DEMO_PLAN = "pro"  # no watermark, room for many demo promos
+# The demo dealer's money, chosen like any account's (PATCH /v1/account changes it).
+DEMO_CURRENCY = "USD"
+DEMO_LOCALE = "en-US"
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,12 @@ def ensure_demo_account(session: Session) -> DemoAccount:
     created = account_id is None
     if account_id is None:
         account = accounts.create_account(
-            session, name=DEMO_NAME, owner_email=DEMO_EMAIL, plan_code=DEMO_PLAN
+            session,
+            name=DEMO_NAME,
+            owner_email=DEMO_EMAIL,
+            currency=DEMO_CURRENCY,
+            locale=DEMO_LOCALE,
+            plan_code=DEMO_PLAN,
         )
         account_id = account.id
         promos.create_promo(
