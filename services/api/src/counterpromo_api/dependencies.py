@@ -56,6 +56,8 @@ def etag(version: int) -> str:
 
 
 def _expected_version(
+    # Authentication first: an unauthenticated request is a 401 whatever its other headers.
+    _actor: Annotated[Actor, Depends(current_actor)],
     if_match: Annotated[
         str | None,
         Header(

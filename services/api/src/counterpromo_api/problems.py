@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from counterpromo_api.allowed_methods import allowed_methods
 from counterpromo_api.logs import request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -216,7 +217,11 @@ def to_problem(exc: Exception) -> ApiProblem:  # noqa: PLR0911 - one arm per kin
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
-    return problem_response(request, to_problem(exc))
+    problem = to_problem(exc)
+    if problem.status == HTTPStatus.METHOD_NOT_ALLOWED:
+        allowed = allowed_methods(request.app.routes, request.scope)
+        problem.headers = {**(problem.headers or {}), "Allow": ", ".join(allowed)}
+    return problem_response(request, problem)
 
 
 def install(app: FastAPI) -> None:
