@@ -257,3 +257,34 @@ def test_operators_list_every_accounts_jobs(session: Session, new_account: NewAc
     assert theirs.id not in queued
     with pytest.raises(ValidationFailed):
         jobs.list_jobs_of_all_accounts(session, status="sleeping")
+
+
+def test_jobs_created_in_names_the_jobs_of_that_session_only(
+    sessions: sessionmaker[Session], new_account: NewAccount
+) -> None:
+    account_id = new_account()
+    _new_jobs(sessions, account_id, 2)  # another session's jobs
+    with sessions.begin() as s:
+        assert jobs.jobs_created_in(s) == []
+        mine = [
+            jobs.create_job(s, account_id, type="coop_report", promo_id=None, payload={}).id
+            for _ in range(3)
+        ]
+        assert jobs.jobs_created_in(s) == mine
+
+
+def test_dispatch_jobs_sends_those_jobs_only_whatever_the_backlog(
+    sessions: sessionmaker[Session], new_account: NewAccount, clock: ManualClock
+) -> None:
+    _drain(sessions, clock)
+    account_id = new_account()
+    backlog = _new_jobs(sessions, account_id, 30)
+    own = _new_jobs(sessions, account_id, 2)
+    queue = RecordingQueue()
+    assert jobs.dispatch_jobs(sessions, queue, own, clock=clock) == 2
+    assert sorted(queue.sent_job_ids) == sorted(str(j) for j in own)
+    assert jobs.dispatch_jobs(sessions, queue, own, clock=clock) == 0  # sent already
+    assert jobs.dispatch_jobs(sessions, queue, [], clock=clock) == 0
+    with sessions() as s:
+        assert all(_outbox(s, j).sent_at is None for j in backlog)
+    assert jobs.dispatch_outbox(sessions, RecordingQueue(), clock=clock) == len(backlog)

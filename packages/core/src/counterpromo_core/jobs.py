@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Select, func, select, update
@@ -30,6 +30,7 @@ JOB_TYPES: tuple[JobType, ...] = get_args(JobType)
 SQS_BATCH_SIZE = 10
 _ACTIVE = ("queued", "running")
 _RESERVED_BODY_KEYS = ("job_id", "type", "account_id", "attempt")
+_CREATED_JOBS = "counterpromo.created_jobs"
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +79,14 @@ def create_job(
     session.flush()
     session.add(OutboxMessage(job_id=job.id, body=message_body(job, attempt=1)))
     session.flush()
+    session.info.setdefault(_CREATED_JOBS, []).append(job.id)
     return job
+
+
+def jobs_created_in(session: Session) -> list[uuid.UUID]:
+    """The ids of the jobs ``create_job`` wrote in ``session`` (to dispatch after its commit)."""
+    created: list[uuid.UUID] = session.info.get(_CREATED_JOBS, [])
+    return list(created)
 
 
 def get_job(session: Session, account_id: uuid.UUID, job_id: uuid.UUID) -> Job:
@@ -207,8 +215,38 @@ def dispatch_outbox(
     Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so many dispatchers can
     run at once without sending a message twice. A message the queue refused
     stays unsent (its ``send_attempts`` counts up) for the next run.
-    Returns how many messages were sent.
+    Returns how many messages were sent. This is the sweeper's (and the CLI's) work:
+    a request sends its own jobs only, with ``dispatch_jobs``.
     """
+    return _dispatch(session_factory, queue, limit=limit, clock=clock, job_ids=None)
+
+
+def dispatch_jobs(
+    session_factory: Callable[[], Session],
+    queue: JobQueue,
+    job_ids: Collection[uuid.UUID],
+    *,
+    clock: Clock,
+) -> int:
+    """Send the unsent outbox messages of ``job_ids`` only (the jobs a request just created).
+
+    However long the outbox's backlog, this sends at most ``len(job_ids)`` messages, so a
+    request never pays for earlier ones; a message the queue refuses stays for the sweeper.
+    Claimed like ``dispatch_outbox`` (``FOR UPDATE SKIP LOCKED``): never sent twice.
+    """
+    if not job_ids:
+        return 0
+    return _dispatch(session_factory, queue, limit=len(job_ids), clock=clock, job_ids=list(job_ids))
+
+
+def _dispatch(
+    session_factory: Callable[[], Session],
+    queue: JobQueue,
+    *,
+    limit: int,
+    clock: Clock,
+    job_ids: list[uuid.UUID] | None,
+) -> int:
     sent = 0
     tried: set[uuid.UUID] = set()
     while sent < limit:
@@ -220,6 +258,8 @@ def dispatch_outbox(
                 .limit(min(SQS_BATCH_SIZE, limit - sent))
                 .with_for_update(skip_locked=True)
             )
+            if job_ids is not None:
+                statement = statement.where(OutboxMessage.job_id.in_(job_ids))
             if tried:
                 statement = statement.where(OutboxMessage.id.not_in(tried))
             batch = list(session.scalars(statement))
@@ -272,10 +312,12 @@ __all__ = [
     "JOB_TYPES",
     "JobType",
     "create_job",
+    "dispatch_jobs",
     "dispatch_outbox",
     "fail_job",
     "find_stuck",
     "get_job",
+    "jobs_created_in",
     "list_jobs",
     "list_jobs_of_all_accounts",
     "mark_dead",
