@@ -13,11 +13,13 @@ from counterpromo_storage.clients import sqs_client
 from counterpromo_storage.provision import ProvisionedEnv
 from counterpromo_storage.queue import (
     REDRIVEN_FROM,
+    REQUEST_ID_ATTRIBUTE,
     Heartbeat,
     JobEnvelope,
     JobQueue,
     ReceivedMessage,
     backoff_visibility,
+    request_id_of,
 )
 
 
@@ -78,6 +80,26 @@ def test_send_batch_sends_in_tens_and_reports_nothing_failed(queue: JobQueue) ->
     assert sorted(str(m.body.job_id) for m in received if m.body) == sorted(
         b["job_id"] for b in bodies
     )
+
+
+def test_a_request_id_rides_in_the_body_and_as_an_attribute(queue: JobQueue) -> None:
+    traced = _body(request_id="req-0123456789")
+    queue.send_batch([traced, _body()])
+    queue.send(_body(request_id="req-single-send"))
+    received = {str(m.body.job_id): m for m in _drain(queue) if m.body}
+    first = received[traced["job_id"]]
+    assert first.attributes[REQUEST_ID_ATTRIBUTE] == "req-0123456789"
+    assert first.body is not None
+    assert request_id_of(first.body) == "req-0123456789"
+    untraced = [m for m in received.values() if REQUEST_ID_ATTRIBUTE not in m.attributes]
+    assert len(untraced) == 1
+    assert untraced[0].body is not None
+    assert request_id_of(untraced[0].body) is None
+    singles = [m for m in received.values() if m.attributes.get(REQUEST_ID_ATTRIBUTE)]
+    assert {m.attributes[REQUEST_ID_ATTRIBUTE] for m in singles} == {
+        "req-0123456789",
+        "req-single-send",
+    }
 
 
 def test_send_batch_returns_the_job_ids_not_sent(queue: JobQueue) -> None:

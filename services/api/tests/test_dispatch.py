@@ -18,6 +18,7 @@ from counterpromo_api.settings import ApiSettings
 from counterpromo_api.testing import ServerThread, Tenant
 from counterpromo_core import jobs
 from counterpromo_core.db.models import Job, OutboxMessage
+from counterpromo_storage.queue import REQUEST_ID_ATTRIBUTE
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,3 +156,37 @@ def test_a_request_sends_its_own_job_and_leaves_the_backlog_to_the_sweeper(
         with sessions.begin() as session:
             session.execute(delete(OutboxMessage).where(OutboxMessage.job_id.in_(backlog)))
             session.execute(delete(Job).where(Job.id.in_(backlog)))
+
+
+def test_the_request_id_travels_into_the_job_and_its_message(
+    http: httpx.Client, tenant: Tenant, sessions: sessionmaker[Session], api_config: AppConfig
+) -> None:
+    _drain_job_ids(api_config)
+    request_id = f"req-{uuid.uuid4().hex}"
+    promo = http.post("/v1/promos", json={"title": "Traced"}, headers=tenant.headers).json()
+    response = http.post(
+        f"/v1/promos/{promo['id']}/exports",
+        headers={**tenant.headers, "X-Request-Id": request_id},
+    )
+    assert response.status_code == 202
+    assert response.headers["x-request-id"] == request_id
+    job_id = uuid.UUID(response.json()["id"])
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert job.request_id == request_id
+
+    assert _wait_for(lambda: _outbox(sessions, {job_id})[0].sent_at is not None)
+    sqs = boto3.client(
+        "sqs", region_name=api_config.region, endpoint_url=api_config.aws_endpoint_url
+    )
+    got = sqs.receive_message(
+        QueueUrl=api_config.jobs_queue_url,
+        MaxNumberOfMessages=1,
+        WaitTimeSeconds=5,
+        MessageAttributeNames=["All"],
+    )["Messages"][0]
+    assert json.loads(got["Body"])["job_id"] == str(job_id)
+    assert json.loads(got["Body"])["request_id"] == request_id
+    assert got["MessageAttributes"][REQUEST_ID_ATTRIBUTE]["StringValue"] == request_id
+    sqs.delete_message(QueueUrl=api_config.jobs_queue_url, ReceiptHandle=got["ReceiptHandle"])

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 from counterpromo_api.app import create_app
-from counterpromo_api.logs import JsonFormatter
+from counterpromo_core.logging_setup import JsonFormatter
 from counterpromo_api.testing import ServerThread, Tenant
 from counterpromo_storage.settings import AppConfig
 

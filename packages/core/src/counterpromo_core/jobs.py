@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import JOB_STATUSES, Job, OutboxMessage
 from counterpromo_core.errors import Conflict, ValidationFailed
+from counterpromo_core.logging_setup import current_request_id
 from counterpromo_core.lookup import get_owned
 from counterpromo_core.pagination import Page, paginate
 from counterpromo_core.ports import Clock, JobQueue
@@ -29,8 +30,9 @@ JobType = Literal["parse_upload", "render_promo", "export_bundle", "coop_report"
 JOB_TYPES: tuple[JobType, ...] = get_args(JobType)
 SQS_BATCH_SIZE = 10
 _ACTIVE = ("queued", "running")
-_RESERVED_BODY_KEYS = ("job_id", "type", "account_id", "attempt")
+_RESERVED_BODY_KEYS = ("job_id", "type", "account_id", "attempt", "request_id")
 _CREATED_JOBS = "counterpromo.created_jobs"
+REQUEST_ID_MAX = 64
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -43,13 +45,16 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def message_body(job: Job, attempt: int) -> dict[str, Any]:
-    return {
+    body = {
         **job.payload,
         "job_id": str(job.id),
         "type": job.type,
         "account_id": str(job.account_id),
         "attempt": attempt,
     }
+    if job.request_id is not None:
+        body["request_id"] = job.request_id
+    return body
 
 
 def create_job(
@@ -60,7 +65,12 @@ def create_job(
     promo_id: uuid.UUID | None,
     payload: dict[str, Any],
 ) -> Job:
-    """A queued job and its outbox message, in the caller's transaction."""
+    """A queued job and its outbox message, in the caller's transaction.
+
+    The job keeps the id of the request being served (``logging_setup.current_request_id``,
+    bound by the API for each request), and its message carries it as ``request_id``, so
+    the worker's log lines of the job can be traced back to the request.
+    """
     if type not in JOB_TYPES:
         raise ValidationFailed.single("type", f"must be one of {', '.join(JOB_TYPES)}")
     clashes = [k for k in _RESERVED_BODY_KEYS if k in payload]
@@ -74,6 +84,7 @@ def create_job(
         status="queued",
         payload=_jsonable(payload),
         attempts=0,
+        request_id=(current_request_id() or "")[:REQUEST_ID_MAX] or None,
     )
     session.add(job)
     session.flush()

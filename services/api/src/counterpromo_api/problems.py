@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from counterpromo_api.allowed_methods import allowed_methods
-from counterpromo_api.logs import request_id_var
+from counterpromo_api.logs import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://counterpromo.com/problems/"
@@ -107,7 +107,7 @@ def problem_response(request: Request | None, problem: ApiProblem) -> JSONRespon
     }
     if request is not None:
         body["instance"] = request.url.path
-    request_id = request_id_var.get()
+    request_id = current_request_id()
     if request_id is not None:
         body["request_id"] = request_id
     body.update({k: v for k, v in problem.extensions.items() if v is not None})
