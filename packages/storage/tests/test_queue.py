@@ -341,11 +341,27 @@ def test_heartbeat_stops_and_reports_when_the_message_is_gone(queue: JobQueue) -
     assert heartbeat.error is not None
 
 
-def test_backoff_is_exponential_and_capped() -> None:
-    assert [backoff_visibility(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 900]
-    assert backoff_visibility(50) == 900
-    assert backoff_visibility(0) == 30
-    assert backoff_visibility(3, base=5, cap=15) == 15
+def _ceiling() -> float:
+    return 1.0
+
+
+def test_backoff_ceiling_is_exponential_and_capped() -> None:
+    top = [backoff_visibility(n, jitter=_ceiling) for n in range(1, 7)]
+    assert top == [30, 60, 120, 240, 480, 900]
+    assert backoff_visibility(50, jitter=_ceiling) == 900
+    assert backoff_visibility(0, jitter=_ceiling) == 30
+    assert backoff_visibility(3, base=5, cap=15, jitter=_ceiling) == 15
+    assert backoff_visibility(4, jitter=lambda: 0.5) == 120
+    assert backoff_visibility(4, jitter=lambda: 0.0) == 0
+
+
+def test_backoff_has_full_jitter_under_the_ceiling() -> None:
+    delays = [backoff_visibility(6) for _ in range(500)]
+    assert all(0 <= d <= 900 for d in delays)
+    # Spread over the whole range, not one value: failures of one outage come back apart.
+    assert len(set(delays)) > 100
+    assert min(delays) < 300
+    assert max(delays) > 600
 
 
 def test_receive_refuses_more_than_ten(queue: JobQueue) -> None:

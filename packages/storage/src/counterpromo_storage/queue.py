@@ -7,9 +7,10 @@ with ``body=None`` and ``error`` saying what is wrong, so a consumer can log and
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -76,10 +77,23 @@ class RedriveLedger(Protocol):
     def add(self, message_id: str) -> None: ...
 
 
-def backoff_visibility(receive_count: int, *, base: int = 30, cap: int = 900) -> int:
-    """Seconds to keep a failed message hidden before its next try: base * 2^(n-1), capped."""
+def backoff_visibility(
+    receive_count: int,
+    *,
+    base: int = 30,
+    cap: int = 900,
+    jitter: Callable[[], float] = random.random,
+) -> int:
+    """Seconds to keep a failed message hidden before its next try, with full jitter.
+
+    The ceiling doubles from ``base`` on each receive (``base * 2^(n-1)``, at most ``cap``);
+    the delay is a uniformly random part of it (``jitter()`` in ``[0, 1)``), so messages
+    that failed together (an outage) do not all come back at the same moment. The one
+    backoff of the project: the worker's retries use it.
+    """
     exponent = min(max(receive_count, 1) - 1, 30)
-    return min(base * (1 << exponent), cap, MAX_VISIBILITY)
+    ceiling = min(base * (1 << exponent), cap, MAX_VISIBILITY)
+    return min(ceiling, round(ceiling * jitter()))
 
 
 def _validation_summary(error: ValidationError) -> str:
