@@ -13,6 +13,7 @@ import pytest
 from counterpromo_core import jobs
 from counterpromo_core.db.models import Job, OutboxMessage
 from counterpromo_core.errors import Conflict, ValidationFailed
+from counterpromo_core.logging_setup import log_context
 from counterpromo_core.ports import ManualClock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -257,3 +258,54 @@ def test_operators_list_every_accounts_jobs(session: Session, new_account: NewAc
     assert theirs.id not in queued
     with pytest.raises(ValidationFailed):
         jobs.list_jobs_of_all_accounts(session, status="sleeping")
+
+
+def test_jobs_created_in_names_the_jobs_of_that_session_only(
+    sessions: sessionmaker[Session], new_account: NewAccount
+) -> None:
+    account_id = new_account()
+    _new_jobs(sessions, account_id, 2)  # another session's jobs
+    with sessions.begin() as s:
+        assert jobs.jobs_created_in(s) == []
+        mine = [
+            jobs.create_job(s, account_id, type="coop_report", promo_id=None, payload={}).id
+            for _ in range(3)
+        ]
+        assert jobs.jobs_created_in(s) == mine
+
+
+def test_dispatch_jobs_sends_those_jobs_only_whatever_the_backlog(
+    sessions: sessionmaker[Session], new_account: NewAccount, clock: ManualClock
+) -> None:
+    _drain(sessions, clock)
+    account_id = new_account()
+    backlog = _new_jobs(sessions, account_id, 30)
+    own = _new_jobs(sessions, account_id, 2)
+    queue = RecordingQueue()
+    assert jobs.dispatch_jobs(sessions, queue, own, clock=clock) == 2
+    assert sorted(queue.sent_job_ids) == sorted(str(j) for j in own)
+    assert jobs.dispatch_jobs(sessions, queue, own, clock=clock) == 0  # sent already
+    assert jobs.dispatch_jobs(sessions, queue, [], clock=clock) == 0
+    with sessions() as s:
+        assert all(_outbox(s, j).sent_at is None for j in backlog)
+    assert jobs.dispatch_outbox(sessions, RecordingQueue(), clock=clock) == len(backlog)
+
+
+def test_a_job_keeps_the_request_id_and_its_message_carries_it(
+    sessions: sessionmaker[Session], new_account: NewAccount
+) -> None:
+    account_id = new_account()
+    with sessions.begin() as s, log_context(request_id="req-traced-0001"):
+        traced = jobs.create_job(s, account_id, type="coop_report", promo_id=None, payload={})
+    with sessions.begin() as s:
+        untraced = jobs.create_job(s, account_id, type="coop_report", promo_id=None, payload={})
+    with sessions() as s:
+        assert _outbox(s, traced.id).body["request_id"] == "req-traced-0001"
+        assert "request_id" not in _outbox(s, untraced.id).body
+        rows = s.execute(select(Job.id, Job.request_id).where(Job.account_id == account_id))
+        request_ids = {row.id: row.request_id for row in rows}
+    assert request_ids == {traced.id: "req-traced-0001", untraced.id: None}
+    with sessions.begin() as s, pytest.raises(ValidationFailed):
+        jobs.create_job(
+            s, account_id, type="coop_report", promo_id=None, payload={"request_id": "x"}
+        )

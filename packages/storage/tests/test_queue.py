@@ -13,11 +13,13 @@ from counterpromo_storage.clients import sqs_client
 from counterpromo_storage.provision import ProvisionedEnv
 from counterpromo_storage.queue import (
     REDRIVEN_FROM,
+    REQUEST_ID_ATTRIBUTE,
     Heartbeat,
     JobEnvelope,
     JobQueue,
     ReceivedMessage,
     backoff_visibility,
+    request_id_of,
 )
 
 
@@ -78,6 +80,26 @@ def test_send_batch_sends_in_tens_and_reports_nothing_failed(queue: JobQueue) ->
     assert sorted(str(m.body.job_id) for m in received if m.body) == sorted(
         b["job_id"] for b in bodies
     )
+
+
+def test_a_request_id_rides_in_the_body_and_as_an_attribute(queue: JobQueue) -> None:
+    traced = _body(request_id="req-0123456789")
+    queue.send_batch([traced, _body()])
+    queue.send(_body(request_id="req-single-send"))
+    received = {str(m.body.job_id): m for m in _drain(queue) if m.body}
+    first = received[traced["job_id"]]
+    assert first.attributes[REQUEST_ID_ATTRIBUTE] == "req-0123456789"
+    assert first.body is not None
+    assert request_id_of(first.body) == "req-0123456789"
+    untraced = [m for m in received.values() if REQUEST_ID_ATTRIBUTE not in m.attributes]
+    assert len(untraced) == 1
+    assert untraced[0].body is not None
+    assert request_id_of(untraced[0].body) is None
+    singles = [m for m in received.values() if m.attributes.get(REQUEST_ID_ATTRIBUTE)]
+    assert {m.attributes[REQUEST_ID_ATTRIBUTE] for m in singles} == {
+        "req-0123456789",
+        "req-single-send",
+    }
 
 
 def test_send_batch_returns_the_job_ids_not_sent(queue: JobQueue) -> None:
@@ -319,11 +341,27 @@ def test_heartbeat_stops_and_reports_when_the_message_is_gone(queue: JobQueue) -
     assert heartbeat.error is not None
 
 
-def test_backoff_is_exponential_and_capped() -> None:
-    assert [backoff_visibility(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 900]
-    assert backoff_visibility(50) == 900
-    assert backoff_visibility(0) == 30
-    assert backoff_visibility(3, base=5, cap=15) == 15
+def _ceiling() -> float:
+    return 1.0
+
+
+def test_backoff_ceiling_is_exponential_and_capped() -> None:
+    top = [backoff_visibility(n, jitter=_ceiling) for n in range(1, 7)]
+    assert top == [30, 60, 120, 240, 480, 900]
+    assert backoff_visibility(50, jitter=_ceiling) == 900
+    assert backoff_visibility(0, jitter=_ceiling) == 30
+    assert backoff_visibility(3, base=5, cap=15, jitter=_ceiling) == 15
+    assert backoff_visibility(4, jitter=lambda: 0.5) == 120
+    assert backoff_visibility(4, jitter=lambda: 0.0) == 0
+
+
+def test_backoff_has_full_jitter_under_the_ceiling() -> None:
+    delays = [backoff_visibility(6) for _ in range(500)]
+    assert all(0 <= d <= 900 for d in delays)
+    # Spread over the whole range, not one value: failures of one outage come back apart.
+    assert len(set(delays)) > 100
+    assert min(delays) < 300
+    assert max(delays) > 600
 
 
 def test_receive_refuses_more_than_ten(queue: JobQueue) -> None:

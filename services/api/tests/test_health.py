@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 from counterpromo_api.app import create_app
-from counterpromo_api.logs import JsonFormatter
 from counterpromo_api.testing import ServerThread, Tenant
+from counterpromo_core.logging_setup import JsonFormatter
 from counterpromo_storage.settings import AppConfig
 
 PROBLEM = "application/problem+json"

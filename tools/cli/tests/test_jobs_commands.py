@@ -8,6 +8,7 @@ import pytest
 from counterpromo_cli.testing import Cli
 from counterpromo_core import accounts, jobs
 from counterpromo_core.db.models import Job, OutboxMessage
+from counterpromo_core.logging_setup import log_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,3 +77,24 @@ def test_retry_requeues_with_an_unsent_message(
         assert message.body["attempt"] == 2
     line = cli.error_line("jobs", "retry", str(failed_job.id))
     assert "queued" in line
+
+
+def test_show_prints_the_request_id_that_created_the_job(
+    cli: Cli, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session, log_context(request_id="req-from-the-api-42"):
+        account = accounts.create_account(
+            session, name="Traced Timber", owner_email="ops@traced.example"
+        )
+        job = jobs.create_job(session, account.id, type="coop_report", promo_id=None, payload={})
+    assert cli.json("jobs", "show", str(job.id), "--json")["request_id"] == "req-from-the-api-42"
+    shown = cli.run("jobs", "show", str(job.id))
+    assert shown.exit_code == 0, shown.output
+    assert "request_id" in shown.stdout
+    assert "req-from-the-api-42" in shown.stdout
+
+
+def test_an_unknown_log_level_is_refused(cli: Cli) -> None:
+    result = cli.run("--log-level", "chatty", "jobs", "list")
+    assert result.exit_code == 2
+    assert "--log-level" in result.output

@@ -139,9 +139,33 @@ def list_api_keys(session: Session, account_id: uuid.UUID) -> list[ApiKey]:
     )
 
 
-def revoke_api_key(session: Session, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    """Revoke a key (idempotent: revoking twice keeps the first time)."""
+def _role_needed_for(session: Session, api_key: ApiKey) -> Role:
+    """The role an actor needs to change ``api_key``: the key's own role, or ``owner`` for a
+    key that belongs to an owner (an admin cannot change owners, nor what they hold)."""
+    if api_key.member_id is not None:
+        owner_of_key = session.scalar(
+            select(Member.role).where(
+                Member.id == api_key.member_id, Member.account_id == api_key.account_id
+            )
+        )
+        if owner_of_key == "owner":
+            return "owner"
+    return parse_role(api_key.role)
+
+
+def revoke_api_key(
+    session: Session, account_id: uuid.UUID, key_id: uuid.UUID, *, actor: Actor | None = None
+) -> ApiKey:
+    """Revoke a key (idempotent: revoking twice keeps the first time).
+
+    ``actor`` (``None`` for an operator, who is not restricted) needs at least the key's
+    role, and the owner role for a key of an owner: an admin cannot revoke an owner's key.
+    """
     api_key = get_owned(session, ApiKey, account_id, key_id, "api key", for_update=True)
+    if actor is not None:
+        needed = _role_needed_for(session, api_key)
+        if not has_role(actor, needed):
+            raise PermissionDenied(needed, f"only an {needed} can revoke an {needed}'s API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         session.flush()

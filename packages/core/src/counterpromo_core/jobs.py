@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Select, func, select, update
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import JOB_STATUSES, Job, OutboxMessage
 from counterpromo_core.errors import Conflict, ValidationFailed
+from counterpromo_core.logging_setup import current_request_id
 from counterpromo_core.lookup import get_owned
 from counterpromo_core.pagination import Page, paginate
 from counterpromo_core.ports import Clock, JobQueue
@@ -29,7 +30,9 @@ JobType = Literal["parse_upload", "render_promo", "export_bundle", "coop_report"
 JOB_TYPES: tuple[JobType, ...] = get_args(JobType)
 SQS_BATCH_SIZE = 10
 _ACTIVE = ("queued", "running")
-_RESERVED_BODY_KEYS = ("job_id", "type", "account_id", "attempt")
+_RESERVED_BODY_KEYS = ("job_id", "type", "account_id", "attempt", "request_id")
+_CREATED_JOBS = "counterpromo.created_jobs"
+REQUEST_ID_MAX = 64
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -42,13 +45,16 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def message_body(job: Job, attempt: int) -> dict[str, Any]:
-    return {
+    body = {
         **job.payload,
         "job_id": str(job.id),
         "type": job.type,
         "account_id": str(job.account_id),
         "attempt": attempt,
     }
+    if job.request_id is not None:
+        body["request_id"] = job.request_id
+    return body
 
 
 def create_job(
@@ -59,7 +65,12 @@ def create_job(
     promo_id: uuid.UUID | None,
     payload: dict[str, Any],
 ) -> Job:
-    """A queued job and its outbox message, in the caller's transaction."""
+    """A queued job and its outbox message, in the caller's transaction.
+
+    The job keeps the id of the request being served (``logging_setup.current_request_id``,
+    bound by the API for each request), and its message carries it as ``request_id``, so
+    the worker's log lines of the job can be traced back to the request.
+    """
     if type not in JOB_TYPES:
         raise ValidationFailed.single("type", f"must be one of {', '.join(JOB_TYPES)}")
     clashes = [k for k in _RESERVED_BODY_KEYS if k in payload]
@@ -73,12 +84,20 @@ def create_job(
         status="queued",
         payload=_jsonable(payload),
         attempts=0,
+        request_id=(current_request_id() or "")[:REQUEST_ID_MAX] or None,
     )
     session.add(job)
     session.flush()
     session.add(OutboxMessage(job_id=job.id, body=message_body(job, attempt=1)))
     session.flush()
+    session.info.setdefault(_CREATED_JOBS, []).append(job.id)
     return job
+
+
+def jobs_created_in(session: Session) -> list[uuid.UUID]:
+    """The ids of the jobs ``create_job`` wrote in ``session`` (to dispatch after its commit)."""
+    created: list[uuid.UUID] = session.info.get(_CREATED_JOBS, [])
+    return list(created)
 
 
 def get_job(session: Session, account_id: uuid.UUID, job_id: uuid.UUID) -> Job:
@@ -207,8 +226,38 @@ def dispatch_outbox(
     Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so many dispatchers can
     run at once without sending a message twice. A message the queue refused
     stays unsent (its ``send_attempts`` counts up) for the next run.
-    Returns how many messages were sent.
+    Returns how many messages were sent. This is the sweeper's (and the CLI's) work:
+    a request sends its own jobs only, with ``dispatch_jobs``.
     """
+    return _dispatch(session_factory, queue, limit=limit, clock=clock, job_ids=None)
+
+
+def dispatch_jobs(
+    session_factory: Callable[[], Session],
+    queue: JobQueue,
+    job_ids: Collection[uuid.UUID],
+    *,
+    clock: Clock,
+) -> int:
+    """Send the unsent outbox messages of ``job_ids`` only (the jobs a request just created).
+
+    However long the outbox's backlog, this sends at most ``len(job_ids)`` messages, so a
+    request never pays for earlier ones; a message the queue refuses stays for the sweeper.
+    Claimed like ``dispatch_outbox`` (``FOR UPDATE SKIP LOCKED``): never sent twice.
+    """
+    if not job_ids:
+        return 0
+    return _dispatch(session_factory, queue, limit=len(job_ids), clock=clock, job_ids=list(job_ids))
+
+
+def _dispatch(
+    session_factory: Callable[[], Session],
+    queue: JobQueue,
+    *,
+    limit: int,
+    clock: Clock,
+    job_ids: list[uuid.UUID] | None,
+) -> int:
     sent = 0
     tried: set[uuid.UUID] = set()
     while sent < limit:
@@ -220,6 +269,8 @@ def dispatch_outbox(
                 .limit(min(SQS_BATCH_SIZE, limit - sent))
                 .with_for_update(skip_locked=True)
             )
+            if job_ids is not None:
+                statement = statement.where(OutboxMessage.job_id.in_(job_ids))
             if tried:
                 statement = statement.where(OutboxMessage.id.not_in(tried))
             batch = list(session.scalars(statement))
@@ -272,10 +323,12 @@ __all__ = [
     "JOB_TYPES",
     "JobType",
     "create_job",
+    "dispatch_jobs",
     "dispatch_outbox",
     "fail_job",
     "find_stuck",
     "get_job",
+    "jobs_created_in",
     "list_jobs",
     "list_jobs_of_all_accounts",
     "mark_dead",

@@ -55,6 +55,7 @@ _PARAMETERS: dict[str, str] = {
     naming.ASSETS_BUCKET_PARAM: "assets_bucket",
     naming.EXPORTS_BUCKET_PARAM: "exports_bucket",
     naming.APP_URL_PARAM: "app_url",
+    naming.API_PUBLIC_URL_PARAM: "api_public_url",
 }
 _SECRETS: dict[str, str] = {
     "database_url": naming.DATABASE_SECRET,

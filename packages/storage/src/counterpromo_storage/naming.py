@@ -21,6 +21,7 @@ UPLOADS_BUCKET_PARAM = "s3/uploads_bucket"
 ASSETS_BUCKET_PARAM = "s3/assets_bucket"
 EXPORTS_BUCKET_PARAM = "s3/exports_bucket"
 APP_URL_PARAM = "app/url"
+API_PUBLIC_URL_PARAM = "api/public_url"
 PRICE_MAP_PREFIX = "billing/price_map/"
 PLAN_PRICE_PATTERN = re.compile(r"^stripe/price_(?P<plan>[a-z0-9_]+)_monthly$")
 

@@ -7,9 +7,10 @@ with ``body=None`` and ``error`` saying what is wrong, so a consumer can log and
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 SQS_BATCH = 10
 MAX_VISIBILITY = 12 * 3600  # SQS's limit
 REDRIVEN_FROM = "counterpromo-redriven-from"
+# The X-Request-Id of the API request that created the job (also ``request_id`` in the body).
+REQUEST_ID_ATTRIBUTE = "counterpromo-request-id"
 
 
 class JobEnvelope(BaseModel):
@@ -74,10 +77,23 @@ class RedriveLedger(Protocol):
     def add(self, message_id: str) -> None: ...
 
 
-def backoff_visibility(receive_count: int, *, base: int = 30, cap: int = 900) -> int:
-    """Seconds to keep a failed message hidden before its next try: base * 2^(n-1), capped."""
+def backoff_visibility(
+    receive_count: int,
+    *,
+    base: int = 30,
+    cap: int = 900,
+    jitter: Callable[[], float] = random.random,
+) -> int:
+    """Seconds to keep a failed message hidden before its next try, with full jitter.
+
+    The ceiling doubles from ``base`` on each receive (``base * 2^(n-1)``, at most ``cap``);
+    the delay is a uniformly random part of it (``jitter()`` in ``[0, 1)``), so messages
+    that failed together (an outage) do not all come back at the same moment. The one
+    backoff of the project: the worker's retries use it.
+    """
     exponent = min(max(receive_count, 1) - 1, 30)
-    return min(base * (1 << exponent), cap, MAX_VISIBILITY)
+    ceiling = min(base * (1 << exponent), cap, MAX_VISIBILITY)
+    return min(ceiling, round(ceiling * jitter()))
 
 
 def _validation_summary(error: ValidationError) -> str:
@@ -147,6 +163,21 @@ def _serialize(body: Mapping[str, Any] | JobEnvelope) -> tuple[str, str]:
     return str(envelope.job_id), envelope.model_dump_json()
 
 
+def request_id_of(body: Mapping[str, Any] | JobEnvelope) -> str | None:
+    """The ``request_id`` a job message carries (the API request that created the job)."""
+    extra = (body.model_extra or {}) if isinstance(body, JobEnvelope) else body
+    value = extra.get("request_id")
+    return value if isinstance(value, str) and value else None
+
+
+def _attributes(body: Mapping[str, Any] | JobEnvelope) -> dict[str, MessageAttributeValueTypeDef]:
+    """The message attributes of a job message: its request id, when it has one."""
+    request_id = request_id_of(body)
+    if request_id is None:
+        return {}
+    return {REQUEST_ID_ATTRIBUTE: {"DataType": "String", "StringValue": request_id}}
+
+
 class JobQueue:
     """The jobs queue and its dead-letter queue."""
 
@@ -173,7 +204,10 @@ class JobQueue:
         """Send one job message; returns its SQS message id."""
         _, text = _serialize(body)
         response = self._sqs.send_message(
-            QueueUrl=self.queue_url, MessageBody=text, DelaySeconds=delay_seconds
+            QueueUrl=self.queue_url,
+            MessageBody=text,
+            DelaySeconds=delay_seconds,
+            MessageAttributes=_attributes(body),
         )
         return response["MessageId"]
 
@@ -185,19 +219,20 @@ class JobQueue:
         serialized = []
         for index, body in enumerate(bodies):
             try:
-                serialized.append(_serialize(body))
+                serialized.append((*_serialize(body), _attributes(body)))
             except ValueError as error:
                 raise ValueError(f"job message {index} is invalid: {error}") from error
         failed: list[str] = []
         for start in range(0, len(serialized), SQS_BATCH):
             chunk = serialized[start : start + SQS_BATCH]
             entries: list[SendMessageBatchRequestEntryTypeDef] = [
-                {"Id": str(i), "MessageBody": text} for i, (_, text) in enumerate(chunk)
+                {"Id": str(i), "MessageBody": text, "MessageAttributes": attributes}
+                for i, (_, text, attributes) in enumerate(chunk)
             ]
             try:
                 response = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except (ClientError, BotoCoreError):
-                failed.extend(job_id for job_id, _ in chunk)
+                failed.extend(job_id for job_id, _, _ in chunk)
                 continue
             failed.extend(chunk[int(entry["Id"])][0] for entry in response.get("Failed", []))
         return failed

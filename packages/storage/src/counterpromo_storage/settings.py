@@ -28,6 +28,9 @@ class AppConfig(BaseModel):
     assets_bucket: str
     exports_bucket: str
     app_url: str
+    # The API's own public base URL (``https://api.example.com/api``): absolute URLs the API
+    # sends (``Location``) start with it. Unset: the API sends relative URLs.
+    api_public_url: str | None = None
     stripe_secret_key: SecretStr | None = None
     # Several during a rotation: a webhook is valid when any of them verifies it.
     stripe_webhook_secrets: list[SecretStr] = Field(default_factory=list)
@@ -63,6 +66,7 @@ class EnvironmentOverrides(BaseModel):
     assets_bucket: str | None = Field(default=None, validation_alias="ASSETS_BUCKET")
     exports_bucket: str | None = Field(default=None, validation_alias="EXPORTS_BUCKET")
     app_url: str | None = Field(default=None, validation_alias="APP_URL")
+    api_public_url: str | None = Field(default=None, validation_alias="API_PUBLIC_URL")
     stripe_secret_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
     stripe_webhook_secrets: list[SecretStr] | None = Field(
         default=None, validation_alias="STRIPE_WEBHOOK_SECRET"
@@ -79,6 +83,7 @@ class EnvironmentOverrides(BaseModel):
         "assets_bucket",
         "exports_bucket",
         "app_url",
+        "api_public_url",
         "stripe_api_base",
         mode="before",
     )
@@ -111,6 +116,7 @@ ENV_VARS: dict[str, str] = {
     "assets_bucket": "ASSETS_BUCKET",
     "exports_bucket": "EXPORTS_BUCKET",
     "app_url": "APP_URL",
+    "api_public_url": "API_PUBLIC_URL",
     "stripe_secret_key": "STRIPE_SECRET_KEY",
     "stripe_webhook_secrets": "STRIPE_WEBHOOK_SECRET",
     "stripe_api_base": "STRIPE_API_BASE",

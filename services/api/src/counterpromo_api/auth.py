@@ -28,14 +28,28 @@ bearer = HTTPBearer(
     ),
 )
 
+# Read as text and parsed after the credentials are checked: a malformed value on an
+# unauthenticated request is a 401, not a 422 (authentication comes before other headers).
 AccountHeader = Annotated[
-    uuid.UUID | None,
+    str | None,
     Header(
         alias="X-Account-Id",
         description="The account to act on, for an OIDC identity that belongs to several "
         "accounts. With an API key it may be omitted; if given it must be the key's account.",
+        json_schema_extra={"format": "uuid"},
     ),
 ]
+
+
+def _account_id(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise ApiProblem(
+            400, "bad-account-id", "X-Account-Id must be an account id (a UUID)"
+        ) from None
 
 
 def _from_api_key(
@@ -85,10 +99,11 @@ def current_actor(
     request: Request,
     session: Annotated[Session, Depends(db_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    account_id: AccountHeader = None,
+    account_header: AccountHeader = None,
 ) -> Actor:
     if credentials is None:
         raise unauthorized("send Authorization: Bearer <API key or token>")
+    account_id = _account_id(account_header)
     services = services_of(request)
     token = credentials.credentials.strip()
     if token.startswith(api_keys.KEY_PREFIX):

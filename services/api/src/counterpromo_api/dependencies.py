@@ -13,7 +13,7 @@ from counterpromo_api import idempotency
 from counterpromo_api.auth import current_actor
 from counterpromo_api.problems import ApiProblem
 from counterpromo_api.services import services_of
-from counterpromo_api.transaction import queues_jobs, remember_claim
+from counterpromo_api.transaction import remember_claim
 
 
 async def _idempotency_key(
@@ -46,7 +46,6 @@ async def _idempotency_key(
 
 
 Idempotent = Depends(_idempotency_key)
-QueuesJobs = Depends(queues_jobs)
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
@@ -56,6 +55,8 @@ def etag(version: int) -> str:
 
 
 def _expected_version(
+    # Authentication first: an unauthenticated request is a 401 whatever its other headers.
+    _actor: Annotated[Actor, Depends(current_actor)],
     if_match: Annotated[
         str | None,
         Header(

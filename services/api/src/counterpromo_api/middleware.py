@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from counterpromo_api.logs import request_id_var
+from counterpromo_api.logs import log_context
 from counterpromo_api.problems import ApiProblem, problem_response
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -64,7 +64,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
-        token = request_id_var.set(request_id)
+        with log_context(request_id=request_id):
+            await self._serve(scope, receive, send, request_id)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -84,7 +87,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             error_log.error(
-                "unhandled error", extra={"error_type": type(exc).__name__, "where": _where(exc)}
+                "unhandled error",
+                exc_info=exc,
+                extra={"error_type": type(exc).__name__, "where": _where(exc)},
             )
             if response_started:
                 raise
@@ -93,11 +98,10 @@ class RequestContextMiddleware:
             )
             await problem_response(None, problem)(scope, receive, send_with_id)
         finally:
-            self._log(scope, status, started)
-            request_id_var.reset(token)
+            self._log(scope, status, started, request_id)
 
     @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
+    def _log(scope: Scope, status: int, started: float, request_id: str) -> None:
         route = scope.get("route")
         state: dict[str, Any] = scope.get("state", {})
         access_log.info(
@@ -110,6 +114,7 @@ class RequestContextMiddleware:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "account_id": str(state["account_id"]) if state.get("account_id") else None,
                 "client": (scope.get("client") or (None,))[0],
+                "request_id": request_id,
             },
         )
 

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from counterpromo_api.logs import request_id_var
+from counterpromo_api.allowed_methods import allowed_methods
+from counterpromo_api.logs import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://counterpromo.com/problems/"
@@ -107,7 +108,7 @@ def problem_response(request: Request | None, problem: ApiProblem) -> JSONRespon
     }
     if request is not None:
         body["instance"] = request.url.path
-    request_id = request_id_var.get()
+    request_id = current_request_id()
     if request_id is not None:
         body["request_id"] = request_id
     body.update({k: v for k, v in problem.extensions.items() if v is not None})
@@ -224,7 +225,11 @@ def to_problem(exc: Exception) -> ApiProblem:  # noqa: PLR0911 - one arm per kin
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
-    return problem_response(request, to_problem(exc))
+    problem = to_problem(exc)
+    if problem.status == HTTPStatus.METHOD_NOT_ALLOWED:
+        allowed = allowed_methods(request.app.routes, request.scope)
+        problem.headers = {**(problem.headers or {}), "Allow": ", ".join(allowed)}
+    return problem_response(request, problem)
 
 
 def install(app: FastAPI) -> None:

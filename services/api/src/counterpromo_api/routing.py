@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from counterpromo_api.problems import error_responses
+from counterpromo_api.services import services_of
 from counterpromo_api.transaction import TransactionalRoute
 
 AUTHED_ERRORS = (400, 401, 403, 404, 413, 422, 500, 503)
@@ -26,5 +27,15 @@ def api_router(prefix: str = "", **kwargs: Any) -> APIRouter:
 
 
 def url_for(request: Request, name: str, **params: Any) -> str:
-    """An absolute URL (https behind the ALB: the proxy headers set the scheme)."""
-    return str(request.url_for(name, **{k: str(v) for k, v in params.items()}))
+    """The URL of route ``name``, for ``Location`` headers.
+
+    Absolute under the configured public URL (``API_PUBLIC_URL``, env or SSM
+    ``/counterpromo/{env}/api/public_url``), relative (``/v1/...``) when none is
+    configured. Never built from the request's ``Host`` header, which the client chooses.
+    """
+    path = request.app.url_path_for(name, **{k: str(v) for k, v in params.items()})
+    public_url = services_of(request).config.api_public_url
+    if public_url:
+        return public_url.rstrip("/") + str(path)
+    root_path: str = request.scope.get("root_path", "")
+    return root_path + str(path)

@@ -2,9 +2,11 @@
 
 ``TransactionalRoute`` commits after the route function returned a success
 response (and stores it under the request's Idempotency-Key in the same
-transaction), rolls back on any error, and after a commit that created jobs
-hands the outbox to SQS straight away. When SQS is down the jobs stay in the
-outbox for the sweeper and the request still succeeds.
+transaction) and rolls back on any error. After a commit that created jobs it
+sends those jobs' messages, and only those, once the response has gone (a
+background task of the response): the client never waits on SQS, and a backlog
+in the outbox is the sweeper's, never a request's. When SQS is down the jobs
+stay in the outbox for the sweeper and the request still succeeds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,6 +23,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 
 from counterpromo_api import idempotency
@@ -29,7 +33,6 @@ log = logging.getLogger("counterpromo_api.transaction")
 
 _SESSION = "db_session"
 _CLAIM = "idempotency_claim"
-_DISPATCH = "dispatch_jobs"
 
 
 async def db_session(request: Request) -> Session:
@@ -45,11 +48,6 @@ async def db_session(request: Request) -> Session:
     return session
 
 
-def queues_jobs(request: Request) -> None:
-    """Marks a route whose successful requests create jobs."""
-    setattr(request.state, _DISPATCH, True)
-
-
 def remember_claim(request: Request, claimed: idempotency.Claim) -> None:
     setattr(request.state, _CLAIM, claimed)
 
@@ -58,11 +56,12 @@ def _json_body(response: Response) -> Any:
     return json.loads(bytes(response.body)) if response.body else None
 
 
-def _commit(request: Request, response: Response) -> None:
+def _commit(request: Request, response: Response) -> list[uuid.UUID]:
+    """Commit the request's transaction; the ids of the jobs it created."""
     session: Session | None = getattr(request.state, _SESSION, None)
     claimed: idempotency.Claim | None = getattr(request.state, _CLAIM, None)
     if session is None:
-        return
+        return []
     try:
         if claimed is not None:
             location = response.headers.get("location")
@@ -70,6 +69,7 @@ def _commit(request: Request, response: Response) -> None:
                 session, claimed, response.status_code, _json_body(response), location
             )
         session.commit()
+        return jobs.jobs_created_in(session)
     finally:
         session.close()
 
@@ -89,11 +89,23 @@ def _rollback(request: Request, *, release_claim: bool = True) -> None:
             log.warning("idempotency release failed", extra={"error_type": type(exc).__name__})
 
 
-def _dispatch(services: Services) -> None:
+def _dispatch(services: Services, job_ids: list[uuid.UUID]) -> None:
+    """Send the request's own jobs (runs in the threadpool after the response is sent)."""
     try:
-        jobs.dispatch_outbox(services.sessions, services.queue, clock=services.clock)
+        jobs.dispatch_jobs(services.sessions, services.queue, job_ids, clock=services.clock)
     except Exception as exc:  # noqa: BLE001 - the sweeper sends what is left in the outbox
         log.warning("outbox dispatch failed", extra={"error_type": type(exc).__name__})
+
+
+def _after_response(response: Response, task: BackgroundTask) -> None:
+    """Run ``task`` once ``response`` has been sent (after any task it already had)."""
+    if response.background is None:
+        response.background = task
+        return
+    tasks = BackgroundTasks()
+    tasks.add_task(response.background)
+    tasks.add_task(task)
+    response.background = tasks
 
 
 class TransactionalRoute(APIRoute):
@@ -114,12 +126,13 @@ class TransactionalRoute(APIRoute):
                 await run_in_threadpool(_rollback, request)
                 return response
             try:
-                await run_in_threadpool(_commit, request, response)
+                created = await run_in_threadpool(_commit, request, response)
             except BaseException:
                 await run_in_threadpool(_rollback, request)
                 raise
-            if getattr(request.state, _DISPATCH, False):
-                await run_in_threadpool(_dispatch, services_of(request))
+            if created:
+                # A sync callable: Starlette runs it in the threadpool, after the body is sent.
+                _after_response(response, BackgroundTask(_dispatch, services_of(request), created))
             return response
 
         return run

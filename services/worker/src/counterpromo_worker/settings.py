@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from counterpromo_storage.queue import backoff_visibility
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from counterpromo_worker.runtime.time_limits import DEFAULT_RETRIES, DEFAULT_TIME_LIMITS, TimeLimits
 
 
 class WorkerSettings(BaseSettings):
@@ -39,6 +41,13 @@ class WorkerSettings(BaseSettings):
     retry_max_seconds: int = Field(default=900, ge=0, le=43_200)
     """The cap of that retry delay (SQS allows at most 12 hours)."""
 
+    time_limits: dict[str, float] = Field(default_factory=dict)
+    """Seconds a job of each type may run, as JSON (``{"render_promo": 60}``); types not
+    named keep their default (``runtime.time_limits.DEFAULT_TIME_LIMITS``)."""
+
+    timeout_retries: int = Field(default=DEFAULT_RETRIES, ge=0, le=20)
+    """How many more times a job stopped at its time limit is tried before it fails."""
+
     outbox_interval_seconds: float = Field(default=5, ge=0)
     """How often this worker sends job messages left unsent in the outbox (0: never)."""
 
@@ -50,8 +59,21 @@ class WorkerSettings(BaseSettings):
             raise ValueError("retry_max_seconds must not be below retry_base_seconds")
         return self
 
+    @field_validator("time_limits")
+    @classmethod
+    def _positive_limits(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(name for name, seconds in value.items() if not seconds > 0)
+        if bad:
+            raise ValueError(f"time limits must be above 0 s: {', '.join(bad)}")
+        return value
+
+    def job_time_limits(self) -> TimeLimits:
+        """The defaults, overridden by ``time_limits``."""
+        return TimeLimits({**DEFAULT_TIME_LIMITS, **self.time_limits}, self.timeout_retries)
+
     def retry_backoff(self, receive_count: int) -> int:
-        """Seconds a message stays hidden after a transient failure on this receive."""
+        """Seconds a message stays hidden after a transient failure on this receive
+        (storage's ``backoff_visibility``: full jitter under the doubling ceiling)."""
         return backoff_visibility(
             receive_count, base=self.retry_base_seconds, cap=self.retry_max_seconds
         )

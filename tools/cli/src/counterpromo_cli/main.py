@@ -54,5 +54,20 @@ def main(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            envvar="COUNTERPROMO_LOG_LEVEL",
+            help="Log lines (JSON, on stderr, as the API and the worker write them) at this "
+            "level and above.",
+        ),
+    ] = "WARNING",
 ) -> None:
     """Counter Promo admin CLI."""
+    # The same setup as the API and the worker (standard library only: start-up stays light).
+    from counterpromo_core.logging_setup import LEVELS, configure_logging  # noqa: PLC0415
+
+    if log_level.upper() not in LEVELS:
+        raise typer.BadParameter(f"must be one of {', '.join(LEVELS)}", param_hint="--log-level")
+    configure_logging(log_level)

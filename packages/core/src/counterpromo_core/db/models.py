@@ -358,6 +358,8 @@ class Job(Base):
     result: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # The X-Request-Id of the API request that created the job (None outside a request).
+    request_id: Mapped[str | None] = mapped_column(String(64))
     # Set once, by the statement that counts the job's usage, so a redelivery never counts twice.
     usage_counted_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = _created_at()

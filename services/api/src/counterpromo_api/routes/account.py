@@ -111,6 +111,11 @@ def create_api_key(
     return ApiKeyCreatedOut(**out.model_dump(), key=created.plaintext)
 
 
-@router.delete("/api-keys/{key_id}", tags=["api keys"], summary="Revoke an API key (admin)")
+@router.delete(
+    "/api-keys/{key_id}",
+    tags=["api keys"],
+    summary="Revoke an API key (admin; owner for an owner's key)",
+)
 def revoke_api_key(key_id: uuid.UUID, actor: Admin, session: Db) -> ApiKeyOut:
-    return ApiKeyOut.model_validate(api_keys.revoke_api_key(session, actor.account_id, key_id))
+    revoked = api_keys.revoke_api_key(session, actor.account_id, key_id, actor=actor)
+    return ApiKeyOut.model_validate(revoked)

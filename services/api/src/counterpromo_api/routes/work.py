@@ -13,7 +13,7 @@ from counterpromo_storage.keys import account_key
 from fastapi import Query, Request, Response, status
 
 from counterpromo_api.auth import AnyMember, Db
-from counterpromo_api.dependencies import Idempotent, QueuesJobs
+from counterpromo_api.dependencies import Idempotent
 from counterpromo_api.problems import error_responses
 from counterpromo_api.requests import ParseRequest, RenderRequest, UploadCreate
 from counterpromo_api.responses import (
@@ -91,7 +91,7 @@ def get_upload(upload_id: uuid.UUID, actor: AnyMember, session: Db) -> UploadOut
     tags=["uploads"],
     summary="Queue processing of the uploaded file: a product file is parsed into its promo's "
     "items (parse_upload job); a picture becomes an image asset (process_image job)",
-    dependencies=[Idempotent, QueuesJobs],
+    dependencies=[Idempotent],
     responses={202: {"headers": JOB_LOCATION}, **error_responses(409)},
 )
 def parse_upload(
@@ -116,7 +116,7 @@ def parse_upload(
     summary="Queue a render: PDF + PNG preview, one set per branch for a branch pack",
     description="Counts one `renders` per output set when queued; 402 when the month's "
     "renders are used up or branch packs are not in the plan.",
-    dependencies=[Idempotent, QueuesJobs],
+    dependencies=[Idempotent],
     responses={202: {"headers": JOB_LOCATION}, **error_responses(402, 409)},
 )
 def request_render(
@@ -145,7 +145,7 @@ def request_render(
     status_code=status.HTTP_202_ACCEPTED,
     tags=["renders and exports"],
     summary="Queue a ZIP bundle of the promo's current outputs",
-    dependencies=[Idempotent, QueuesJobs],
+    dependencies=[Idempotent],
     responses={202: {"headers": JOB_LOCATION}, **error_responses(409)},
 )
 def request_export(
@@ -159,7 +159,7 @@ def request_export(
     status_code=status.HTTP_202_ACCEPTED,
     tags=["renders and exports"],
     summary="Queue the co-op CSV report (plan feature `coop_report`)",
-    dependencies=[Idempotent, QueuesJobs],
+    dependencies=[Idempotent],
     responses={202: {"headers": JOB_LOCATION}, **error_responses(402, 409)},
 )
 def request_coop_report(

@@ -27,8 +27,8 @@ from counterpromo_worker.rendering import (
     RenderError,
     RenderInput,
     RenderItem,
-    render_promo,
 )
+from counterpromo_worker.rendering.pool import RenderTimedOut
 from counterpromo_worker.runtime.context import JobContext
 from counterpromo_worker.runtime.errors import PermanentJobError
 
@@ -136,12 +136,18 @@ def run(ctx: JobContext) -> None:
     targets: list[Branch | None] = [*snap.branches] or [None]
     for branch in targets:
         folder = str(branch.id) if branch is not None else MAIN_SET
+        if ctx.time_left() <= 0:
+            raise ctx.ran_out_of_time()
         try:
-            rendered = render_promo(
-                _render_input(snap, pictures, job, branch), preview_ppi=PREVIEW_PPI
+            rendered = ctx.services.renderer.render(
+                _render_input(snap, pictures, job, branch),
+                preview_ppi=PREVIEW_PPI,
+                timeout=ctx.time_left(),
             )
         except RenderError as error:
             raise PermanentJobError(error.message) from error
+        except RenderTimedOut as stopped:
+            raise ctx.ran_out_of_time() from stopped
         branch_id = branch.id if branch is not None else None
         pdf = store_output(
             ctx,

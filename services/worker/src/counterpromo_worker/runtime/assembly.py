@@ -13,6 +13,7 @@ from counterpromo_storage.settings import AppConfig
 from sqlalchemy import Engine
 
 from counterpromo_worker.liveness import LivenessFile
+from counterpromo_worker.rendering.pool import RenderPool
 from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
 from counterpromo_worker.runtime.context import WorkerServices
 from counterpromo_worker.runtime.metrics import JobMetrics, cloudwatch_job_metrics
@@ -27,6 +28,7 @@ class Worker:
     consumer: Consumer
     engine: Engine
     sweeper: OutboxSweeper
+    renderer: RenderPool
 
     def run(self) -> None:
         self.sweeper.start()
@@ -34,6 +36,7 @@ class Worker:
             self.consumer.run()
         finally:
             self.sweeper.stop()
+            self.renderer.close()
             self.engine.dispose()
 
     def request_stop(self) -> None:
@@ -62,6 +65,8 @@ def build_worker(
         blobs=BlobStore(clients.s3),
         config=config,
         clock=clock or SystemClock(),
+        time_limits=settings.job_time_limits(),
+        renderer=RenderPool(settings.concurrency),
     )
     processor = MessageProcessor(
         queue=queue,
@@ -90,4 +95,4 @@ def build_worker(
         clock=services.clock,
         interval_seconds=settings.outbox_interval_seconds,
     )
-    return Worker(consumer, engine, sweeper)
+    return Worker(consumer, engine, sweeper, services.renderer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from counterpromo_storage.settings import AppConfig
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from counterpromo_worker.rendering.pool import RenderPool
 from counterpromo_worker.runtime.errors import JobAlreadyFinished, PermanentJobError
+from counterpromo_worker.runtime.time_limits import TimeLimits
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class WorkerServices:
     blobs: BlobStore
     config: AppConfig
     clock: Clock
+    time_limits: TimeLimits = field(default_factory=TimeLimits)
+    renderer: RenderPool = field(default_factory=lambda: RenderPool(1))
+    """Where renders run: child processes that are killed at the job's time limit."""
 
 
 def lock_running_job(session: Session, job_id: uuid.UUID) -> Job:
@@ -56,6 +62,19 @@ class JobContext:
     receive_count: int
     services: WorkerServices
     finished: bool = field(default=False, init=False)
+    started: float = field(default_factory=time.monotonic, init=False)
+
+    @property
+    def time_limit(self) -> float:
+        """Seconds this job may run (its type's limit), counted from ``started``."""
+        return self.services.time_limits.limit_for(self.job_type)
+
+    def time_left(self) -> float:
+        return self.time_limit - (time.monotonic() - self.started)
+
+    def ran_out_of_time(self) -> Exception:
+        """What to raise when the job is stopped at its limit (retried, then failed)."""
+        return self.services.time_limits.ran_out(self.job_type, self.receive_count)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -75,8 +94,11 @@ class JobContext:
         """Commit the job's results and mark it succeeded, in one transaction.
 
         ``write`` records what the job produced and returns the job's result;
-        if another delivery finished the job first, nothing is written.
+        if another delivery finished the job first, nothing is written. A job past its
+        time limit commits nothing: it is stopped here (retried, then failed).
         """
+        if self.time_left() < 0:
+            raise self.ran_out_of_time()
         with self.sessions.begin() as session:
             lock_running_job(session, self.job_id)
             result = write(session)

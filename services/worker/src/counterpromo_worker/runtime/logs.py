@@ -1,38 +1,12 @@
-"""Structured logs: one JSON object per line on stderr (CloudWatch reads them as they are)."""
+"""Logging of the worker: core's shared JSON setup (``counterpromo_core.logging_setup``).
+
+While a job runs, ``MessageProcessor`` binds ``job_id``, ``type``, ``account_id`` and the
+``request_id`` of the API request that created the job, so every line of that job carries
+them.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import logging
-import sys
-from typing import Any
+from counterpromo_core.logging_setup import JsonFormatter, configure_logging, log_context
 
-# Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # botocore logs every retry and credential lookup at INFO.
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+__all__ = ["JsonFormatter", "configure_logging", "log_context"]

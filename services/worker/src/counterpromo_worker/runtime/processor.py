@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 from counterpromo_core import jobs
-from counterpromo_storage.queue import Heartbeat, JobEnvelope, JobQueue, ReceivedMessage
+from counterpromo_core.logging_setup import log_context
+from counterpromo_storage.queue import (
+    REQUEST_ID_ATTRIBUTE,
+    Heartbeat,
+    JobEnvelope,
+    JobQueue,
+    ReceivedMessage,
+    request_id_of,
+)
 
 from counterpromo_worker.runtime.context import JobContext, WorkerServices, lock_running_job
 from counterpromo_worker.runtime.errors import JobAlreadyFinished, permanent_reason
@@ -79,6 +87,20 @@ class MessageProcessor:
         self._running: dict[str, _Running] = {}
 
     def process(self, message: ReceivedMessage) -> Outcome:
+        """Run and settle ``message``; every log line meanwhile names its job and request."""
+        envelope = message.body
+        if envelope is None:
+            return self._process(message)
+        request_id = request_id_of(envelope) or message.attributes.get(REQUEST_ID_ATTRIBUTE)
+        with log_context(
+            request_id=request_id,
+            job_id=envelope.job_id,
+            type=envelope.type,
+            account_id=envelope.account_id,
+        ):
+            return self._process(message)
+
+    def _process(self, message: ReceivedMessage) -> Outcome:
         started = time.monotonic()
         envelope = message.body
         fields: dict[str, object] = {

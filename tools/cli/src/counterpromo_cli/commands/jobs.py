@@ -35,6 +35,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "status": job.status,
         "attempts": job.attempts,
         "error": job.error,
+        "request_id": job.request_id,
         "payload": job.payload,
         "result": job.result,
         "created_at": job.created_at,
@@ -96,7 +97,7 @@ def _find(session: Session, job_id: uuid.UUID) -> Job:
 
 @app.command()
 def show(job: JobArg, json_output: JsonOption = False) -> None:
-    """Show one job: payload, result, error and timings."""
+    """Show one job: payload, result, error, timings and the request id that created it."""
     job_id = parse_id(job, "job")
     with transaction() as session:
         found = _find(session, job_id)
