@@ -22,6 +22,8 @@ def account_values(row: RowMapping, new_id: uuid.UUID) -> dict[str, Any]:
         "plan_code": row["plan"],
         "stripe_customer_id": row["stripeCustomerId"],
         "stripe_subscription_id": row["stripeSubId"],
+        "currency": rules.ADOPTED_CURRENCY,
+        "locale": rules.ADOPTED_LOCALE,
         "created_at": utc(row["createdAt"]),
         "updated_at": utc(row["updatedAt"] or row["createdAt"]),
     }

@@ -51,6 +51,11 @@ ASSET_KINDS: dict[str, tuple[str, str] | None] = {
 }
 
 DEFAULT_TEMPLATE = "multi-product"
+
+# The original application served UK dealers only and printed pounds: adopted accounts keep
+# that (an operator changes it with `counterpromo accounts set-money`).
+ADOPTED_CURRENCY = "GBP"
+ADOPTED_LOCALE = "en-GB"
 _HEX6 = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _HEX3 = re.compile(r"^#[0-9A-Fa-f]{3}$")
 _MONEY_MAX = Decimal("9999999999.99")  # numeric(12, 2)
