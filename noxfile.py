@@ -45,6 +45,7 @@ MEMBERS = {
     "counterpromo-infra": "infra",
 }
 
+
 def _sync(session: nox.Session, *args: str) -> None:
     """Install into this session's virtualenv from the lock file, nothing else."""
     session.run_install(

@@ -23,9 +23,8 @@ from PIL import Image, ImageDraw
 TEMPLATES: list[TemplateName] = ["multi-product", "bold", "clearance", "modern", "vendor-spotlight"]
 PAPERS: list[Paper] = ["A4", "Letter"]
 COUNTS = (12, 40)
-# The render input carries a currency symbol; a locale (and currency) field on RenderInput
-# replaces this table when it exists.
-LOCALE_SYMBOLS = {"en-GB": "£", "en-US": "$", "en-CA": "$", "fr-CA": "$", "de-DE": "€"}
+# The currency a dealer of each locale prints in.
+LOCALE_CURRENCIES = {"en-GB": "GBP", "en-US": "USD", "en-CA": "CAD", "fr-CA": "CAD", "de-DE": "EUR"}
 REFERENCE_PPI = 24
 REFERENCES = Path(__file__).parent / "references"
 DOCS_SHEET = Path(__file__).parents[1] / "docs" / "gallery-contact-sheet.png"
@@ -53,7 +52,8 @@ def sample(template: TemplateName, paper: Paper, count: int, locale: str) -> Ren
         items=items,
         brand=RenderBrand(strapline="Builders trust us"),
         paper=paper,
-        currency_symbol=LOCALE_SYMBOLS.get(locale, "£"),
+        currency=LOCALE_CURRENCIES[locale],
+        locale=locale,
     )
 
 

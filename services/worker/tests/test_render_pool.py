@@ -16,6 +16,8 @@ def _promo(items: int) -> RenderInput:
         title="Pool test",
         brand=RenderBrand(),
         template="multi-product",
+        currency="GBP",
+        locale="en-GB",
         items=[
             RenderItem(name=f"Spirit level {n}", sku=f"SL-{n:03d}", sale_price=Decimal("9.99") + n)
             for n in range(1, items + 1)

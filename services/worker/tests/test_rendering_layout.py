@@ -103,6 +103,8 @@ def rendered(template: TemplateName, count: int, paper: Paper) -> bytes:
         items=[corpus_item(n) for n in range(1, count + 1)],
         brand=RenderBrand(strapline="Builders trust us"),
         paper=paper,
+        currency="GBP",
+        locale="en-GB",
     )
     return render_promo(data).pdf
 

@@ -57,6 +57,8 @@ def is_image(filename: str) -> bool:
 def max_bytes_for(filename: str) -> int:
     """The size limit written into the upload policy for a file of this name."""
     return MAX_IMAGE_BYTES if is_image(filename) else MAX_UPLOAD_BYTES
+
+
 ParseMode = Literal["append", "replace"]
 
 
