@@ -84,7 +84,11 @@ def test_show_prints_the_request_id_that_created_the_job(
 ) -> None:
     with sessions.begin() as session, log_context(request_id="req-from-the-api-42"):
         account = accounts.create_account(
-            session, name="Traced Timber", owner_email="ops@traced.example"
+            session,
+            name="Traced Timber",
+            owner_email="ops@traced.example",
+            currency="GBP",
+            locale="en-GB",
         )
         job = jobs.create_job(session, account.id, type="coop_report", promo_id=None, payload={})
     assert cli.json("jobs", "show", str(job.id), "--json")["request_id"] == "req-from-the-api-42"
