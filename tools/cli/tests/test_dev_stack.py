@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from counterpromo_cli.demo_client import DemoClient
 from counterpromo_cli.testing import Cli
 from counterpromo_testing import free_port
 from counterpromo_testing.ports import port_in_use
@@ -123,11 +124,14 @@ def _checkout_pay_and_upgrade(api: str, key: str) -> None:
         page = httpx.get(url, timeout=10)
         assert page.status_code == 200
         assert "Pay" in page.text
-        paid = httpx.post(url, timeout=60)
-        assert paid.status_code == 303, paid.text
-        assert started.json()["session_id"] in paid.headers["location"]
-        billing = client.get("/v1/billing").json()
-        assert (billing["plan_code"], billing["subscription_status"]) == ("pro", "active")
+    # What `counterpromo demo --billing pro` does: the open session is reused, Pay pressed.
+    demo = DemoClient(api, key)
+    try:
+        billing = demo.subscribe("pro")
+    finally:
+        demo.close()
+    assert (billing["plan_code"], billing["subscription_status"]) == ("pro", "active")
+    assert billing["current_period_end"] is not None
 
 
 def _busy_api_port_fails(cwd: Path, port: int) -> None:

@@ -59,6 +59,26 @@ class DemoClient:
             raise DemoError(f"{step}: {_problem(response)}")
         return response
 
+    def subscribe(self, plan_code: str) -> dict[str, Any]:
+        """Checkout ``plan_code`` and, on the local stack's fake Stripe, press Pay.
+
+        Returns ``GET /v1/billing`` afterwards. With the real Stripe the checkout page
+        needs a person: ``DemoError`` names the URL to open.
+        """
+        started = self._call(
+            "checkout", "POST", "/v1/billing/checkout", json={"plan_code": plan_code}
+        ).json()
+        url = str(started["url"])
+        try:
+            page = httpx.get(url, timeout=10)
+            paid = httpx.post(url, timeout=60) if "<form" in page.text else None
+        except httpx.HTTPError:
+            paid = None
+        if paid is None or paid.status_code != 303:
+            raise DemoError(f"checkout: open {url} in a browser to pay (not the fake Stripe)")
+        billing: dict[str, Any] = self._call("billing", "GET", "/v1/billing").json()
+        return billing
+
     def create_promo(self, title: str) -> str:
         response = self._call("create the promo", "POST", "/v1/promos", json={"title": title})
         return str(response.json()["id"])

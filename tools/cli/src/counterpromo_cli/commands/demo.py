@@ -75,6 +75,13 @@ def demo(
         Path, typer.Option(help="Data folder of the stack started without --api-key.")
     ] = Path(".local/demo"),
     output_dir: Annotated[Path, typer.Option(help="Where the PDF and PNG are written.")] = Path(),
+    billing: Annotated[
+        str | None,
+        typer.Option(
+            help="Then subscribe to this plan (e.g. pro): checkout, Pay on the local stack's "
+            "fake Stripe, show GET /v1/billing."
+        ),
+    ] = None,
 ) -> None:
     """Upload the shipped sample CSV, render it and download the PDF and PNG."""
     from counterpromo_cli.localstack.sample import sample_csv_bytes  # noqa: PLC0415
@@ -91,8 +98,16 @@ def demo(
         stack.callback(client.close)
         try:
             result = run_demo(client, output_dir, sample)
+            subscribed = client.subscribe(billing) if billing else None
         except DemoError as exc:
             raise fail(str(exc)) from None
     console.print(f"promo {result.promo_id}: {result.items} items from {SAMPLE_NAME}")
     for path in result.files:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    if subscribed is not None:
+        console.print(
+            f"billing: plan {subscribed['plan_code']} ({subscribed['subscription_status']}), "
+            f"period ends {subscribed['current_period_end']}",
+            highlight=False,
+            soft_wrap=True,
+        )
