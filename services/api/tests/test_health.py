@@ -114,6 +114,7 @@ def test_access_log_is_one_json_line_without_secrets(
     assert record.__dict__["account_id"] == str(tenant.account_id)
     assert record.__dict__["duration_ms"] >= 0
     line = JsonFormatter().format(record)
+    assert json.loads(line)["request_id"] == "req-logline"
     assert tenant.key not in line
     assert "authorization" not in line.lower()
     assert all(tenant.key not in r.getMessage() for r in caplog.records)

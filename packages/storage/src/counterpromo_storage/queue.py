@@ -7,6 +7,7 @@ with ``body=None`` and ``error`` saying what is wrong, so a consumer can log and
 
 from __future__ import annotations
 
+import contextvars
 import random
 import threading
 import uuid
@@ -492,7 +493,11 @@ class Heartbeat:
     def start(self) -> Heartbeat:
         if self._thread is not None:
             raise RuntimeError("heartbeat already started")
-        self._thread = threading.Thread(target=self._run, name="sqs-heartbeat", daemon=True)
+        # In a copy of the caller's context: whatever it logs names the caller's job.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name="sqs-heartbeat", daemon=True
+        )
         self._thread.start()
         return self
 
