@@ -7,6 +7,7 @@ from pathlib import Path
 from aws_cdk import App, Aspects
 from cdk_nag import AwsSolutionsChecks
 
+from counterpromo_infra.checkov_skips import skip_justified_checks
 from counterpromo_infra.nag import suppress_justified_findings
 from counterpromo_infra.settings import EnvSettings
 from counterpromo_infra.stack import CounterPromoStack
@@ -33,6 +34,7 @@ def build(
     """The app holding the environment's stack, with the cdk-nag AwsSolutions pack applied."""
     app = App(outdir=str(outdir) if outdir else None, context=CONTEXT)
     stack = CounterPromoStack(app, settings=settings)
+    skip_justified_checks(stack, is_prod=settings.is_prod)
     if nag:
         suppress_justified_findings(stack)
         Aspects.of(app).add(AwsSolutionsChecks(reports=True, verbose=True))
