@@ -35,6 +35,7 @@ MAPPABLE_FIELDS = (
     "coop_vendor",
     "coop_amount",
     "coop_note",
+    "image",  # the file name of a picture uploaded before (see assets.pictures_by_filename)
 )
 PRODUCT_FILE_TYPES = {
     ".csv": ("text/csv", "application/csv"),
@@ -57,6 +58,8 @@ def is_image(filename: str) -> bool:
 def max_bytes_for(filename: str) -> int:
     """The size limit written into the upload policy for a file of this name."""
     return MAX_IMAGE_BYTES if is_image(filename) else MAX_UPLOAD_BYTES
+
+
 ParseMode = Literal["append", "replace"]
 
 
