@@ -6,7 +6,7 @@ import io
 import uuid
 from collections.abc import Callable
 
-from counterpromo_core import assets, brand, uploads, work
+from counterpromo_core import assets, brand, promos, uploads, work
 from counterpromo_core.db.models import Asset, Job, Upload
 from counterpromo_core.ports import SystemClock
 from counterpromo_core.schemas import BrandKitIn
@@ -135,3 +135,63 @@ def test_a_file_that_is_not_a_picture_fails_the_job_and_the_upload_with_the_reas
         assert "not a PNG, JPEG or WebP picture" in (upload.error or "")
         kinds = session.scalars(select(Asset.kind).where(Asset.account_id == account_id)).all()
     assert kinds == []
+
+
+def test_a_product_files_image_column_gives_items_the_uploaded_pictures(
+    *,
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    config: AppConfig,
+    make_account: Callable[..., uuid.UUID],
+    make_promo: Callable[..., uuid.UUID],
+    dispatch: Callable[[], int],
+    start_worker: Callable[..., object],
+    wait_until: Callable[..., object],
+    job_row: Callable[[uuid.UUID], Job],
+) -> None:
+    account_id = make_account()
+    _, picture_job = upload_picture(
+        sessions,
+        blobs,
+        config,
+        account_id,
+        filename="Drill.JPG",
+        content_type="image/jpeg",
+        data=jpeg_with_gps(),
+    )
+    dispatch()
+    start_worker()
+    wait_until(lambda: job_row(picture_job).status not in ("queued", "running"), what="picture")
+    assert job_row(picture_job).status == "succeeded", job_row(picture_job).error
+
+    promo_id = make_promo(account_id, items=0)
+    csv = b"Name,Price,Image\nDrill,99,photos/drill.jpg\nSaw,49,saw.png\nTape,3,\n"
+    key = account_key(account_id, "uploads", uuid.uuid4().hex, "list.csv")
+    blobs.put(config.uploads_bucket, key, csv, "text/csv")
+    with sessions.begin() as session:
+        upload = uploads.create_upload(
+            session,
+            account_id,
+            filename="list.csv",
+            content_type="text/csv",
+            promo_id=promo_id,
+            bucket=config.uploads_bucket,
+            key=key,
+            max_bytes=uploads.MAX_UPLOAD_BYTES,
+        )
+        parse_job = uploads.request_parse(session, account_id, upload.id).id
+    dispatch()
+    wait_until(lambda: job_row(parse_job).status not in ("queued", "running"), what="the parse")
+    job = job_row(parse_job)
+    assert job.status == "succeeded", job.error
+    assert job.result is not None
+    assert job.result["columns"]["Image"] == "image"
+    assert (job.result["images_matched"], job.result["images_not_found"]) == (1, ["saw.png"])
+    picture_asset = uuid.UUID(job_row(picture_job).result["asset_id"])  # type: ignore[index]
+    with sessions() as session:
+        promo = promos.get_promo(session, account_id, promo_id)
+        assert [(i.name, i.image_asset_id) for i in promo.items] == [
+            ("Drill", picture_asset),
+            ("Saw", None),
+            ("Tape", None),
+        ]

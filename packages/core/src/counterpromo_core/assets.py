@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.orm import Session
 
-from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, LegacyId, Promo
+from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, LegacyId, Promo, Upload
 from counterpromo_core.errors import Conflict, ValidationFailed
 from counterpromo_core.lookup import get_owned
 
@@ -73,6 +73,40 @@ def list_assets(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) ->
     )
 
 
+def pictures_by_filename(
+    session: Session, account_id: uuid.UUID, filenames: set[str]
+) -> dict[str, uuid.UUID]:
+    """The account's picture assets by the file name they were uploaded as.
+
+    Names match ignoring case and any folder part ("Photos/DRILL.jpg" = "drill.jpg");
+    when a name was uploaded more than once, the newest picture wins. Keys of the
+    result are the names as given.
+    """
+    wanted = {_bare_name(name): name for name in filenames if _bare_name(name)}
+    if not wanted:
+        return {}
+    upload_id = Job.payload["upload_id"].astext.cast(UUID(as_uuid=True))
+    rows = session.execute(
+        select(func.lower(Upload.filename), Asset.id)
+        .join(Job, Job.id == Asset.job_id)
+        .join(Upload, Upload.id == upload_id)
+        .where(
+            Asset.account_id == account_id,
+            Job.account_id == account_id,
+            Upload.account_id == account_id,
+            Asset.kind == "image",
+            Job.type == "process_image",
+            func.lower(Upload.filename).in_(list(wanted)),
+        )
+        .order_by(Asset.created_at, Asset.id)
+    )
+    return {wanted[name]: asset_id for name, asset_id in rows}
+
+
+def _bare_name(name: str) -> str:
+    return name.strip().replace("\\", "/").rsplit("/", 1)[-1].lower()
+
+
 def get_asset(session: Session, account_id: uuid.UUID, asset_id: uuid.UUID) -> Asset:
     return get_owned(session, Asset, account_id, asset_id, "asset")
 
@@ -117,4 +151,11 @@ def latest_output_set(session: Session, account_id: uuid.UUID, promo_id: uuid.UU
     )
 
 
-__all__ = ["OUTPUT_KINDS", "get_asset", "latest_output_set", "list_assets", "record_asset"]
+__all__ = [
+    "OUTPUT_KINDS",
+    "get_asset",
+    "latest_output_set",
+    "list_assets",
+    "pictures_by_filename",
+    "record_asset",
+]

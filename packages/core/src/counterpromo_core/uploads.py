@@ -35,6 +35,7 @@ MAPPABLE_FIELDS = (
     "coop_vendor",
     "coop_amount",
     "coop_note",
+    "image",  # the file name of a picture uploaded before (see assets.pictures_by_filename)
 )
 PRODUCT_FILE_TYPES = {
     ".csv": ("text/csv", "application/csv"),

@@ -13,11 +13,17 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from counterpromo_core import promos, uploads
+from counterpromo_core import assets, promos, uploads
+from counterpromo_core.schemas import ItemIn
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from counterpromo_worker.parsing import ParseLimits, UnreadableFile, parse_product_file
+from counterpromo_worker.parsing import (
+    ParsedRow,
+    ParseLimits,
+    UnreadableFile,
+    parse_product_file,
+)
 from counterpromo_worker.runtime.context import JobContext
 from counterpromo_worker.runtime.errors import PermanentJobError
 
@@ -65,9 +71,11 @@ def run(ctx: JobContext) -> None:
         )
 
     def write(session: Session) -> dict[str, Any]:
-        promo = promos.merge_parsed_items(
-            session, ctx.account_id, promo_id, [row.item for row in parsed.rows], mode=job.mode
-        )
+        names = {row.image_name for row in parsed.rows if row.image_name}
+        pictures = assets.pictures_by_filename(session, ctx.account_id, names)
+        matched = set(pictures.values())
+        items = [_with_picture(row, pictures) for row in parsed.rows]
+        promo = promos.merge_parsed_items(session, ctx.account_id, promo_id, items, mode=job.mode)
         uploads.mark_parsed(session, job.upload_id)
         return {
             "upload_id": str(job.upload_id),
@@ -78,10 +86,18 @@ def run(ctx: JobContext) -> None:
             "header_row": parsed.header_row,
             "columns": parsed.columns,
             "ignored_columns": parsed.ignored_columns,
+            "images_matched": sum(1 for item in items if item.image_asset_id in matched),
+            "images_not_found": sorted(names - set(pictures))[:MAX_REPORTED_ROW_ERRORS],
             "item_count": len(promo.items),
         }
 
     ctx.finish(write)
+
+
+def _with_picture(row: ParsedRow, pictures: dict[str, uuid.UUID]) -> ItemIn:
+    """The row's item, with the picture its image column names when that was uploaded."""
+    asset_id = pictures.get(row.image_name) if row.image_name else None
+    return row.item.model_copy(update={"image_asset_id": asset_id}) if asset_id else row.item
 
 
 def on_failure(session: Session, ctx: JobContext, reason: str) -> None:

@@ -48,6 +48,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "coop_vendor": ("coopvendor", "cooppartner"),
     "coop_amount": ("coopamount", "coopfunding", "coopfund"),
     "coop_note": ("coopnote", "coopnotes"),
+    # The file name of a picture uploaded before ("drill.jpg"); the item gets that picture.
+    "image": ("image", "imagefile", "imagename", "imagefilename", "picture", "photo", "img",
+              "productimage", "itemimage", "filename"),
 }  # fmt: skip
 REQUIRED = ("name", "sale_price")
 # The header row is the first usable one among the first rows (title blocks sit above it).

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 class ParsedRow(BaseModel):
     row_number: int  # as the user sees it in the spreadsheet: the header is row 1
     item: ItemIn
+    image_name: str | None = None  # the "image" column: a picture uploaded before, by name
 
 
 class RowError(BaseModel):

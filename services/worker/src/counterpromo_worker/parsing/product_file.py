@@ -162,8 +162,9 @@ def _row(
         problems.insert(0, f"{headers[columns['name']]}: the product name is empty")
     if problems:
         return RowError(row_number=number, message="; ".join(problems))
+    image_name = fields.pop("image", None)
     try:
-        return ParsedRow(row_number=number, item=ItemIn(**fields))
+        return ParsedRow(row_number=number, item=ItemIn(**fields), image_name=image_name)
     except ValidationError as error:
         messages = [
             f"{headers[columns[str(detail['loc'][0])]]}: {detail['msg']}"
