@@ -14,7 +14,7 @@ from counterpromo_core import api_keys, members
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy.orm import Session, sessionmaker
 
-PUBLIC_URL = "https://api.counterpromo.test/api"
+PUBLIC_URL = "https://api.counterpromo.test"
 
 
 def _key_id(http: httpx.Client, tenant: Tenant, key: str) -> str:

@@ -4,10 +4,14 @@ path stay where the target group and Stripe call them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
+from counterpromo_api.app import create_app
 from counterpromo_api.settings import ApiSettings
-from counterpromo_api.testing import Tenant
+from counterpromo_api.testing import ServerThread, Tenant
+from counterpromo_storage.settings import AppConfig
 from pydantic import ValidationError
 
 ITEM = {"sku": "HAM-16", "name": "Claw hammer 16oz", "sale_price": "12.50", "rrp": "17.99"}
@@ -29,15 +33,37 @@ def test_routes_and_location_carry_the_prefix(http: httpx.Client, tenant: Tenant
         "/api/v1/promos", json={"title": "Prefixed", "items": [ITEM]}, headers=tenant.headers
     )
     assert created.status_code == 201, created.text
-    base = str(http.base_url).rstrip("/")
     location = created.headers["Location"]
-    assert location == f"{base}/api/v1/promos/{created.json()['id']}"
+    # No API_PUBLIC_URL configured: relative, under the prefix the request came in by.
+    assert location == f"/api/v1/promos/{created.json()['id']}"
     assert http.get(location, headers=tenant.headers).json()["title"] == "Prefixed"
     # Unprefixed (inside the VPC, local runs) the same route keeps unprefixed URLs.
     plain = http.post(
         "/v1/promos", json={"title": "Plain", "items": [ITEM]}, headers=tenant.headers
     )
-    assert plain.headers["Location"].startswith(f"{base}/v1/promos/")
+    assert plain.headers["Location"] == f"/v1/promos/{plain.json()['id']}"
+
+
+@pytest.fixture(scope="module")
+def public_http(api_config: AppConfig, api_settings: ApiSettings) -> Iterator[httpx.Client]:
+    config = api_config.model_copy(update={"api_public_url": "https://app.counterpromo.test"})
+    with (
+        ServerThread(create_app(config, settings=api_settings)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        yield client
+
+
+def test_public_url_and_prefix_make_the_location(public_http: httpx.Client, tenant: Tenant) -> None:
+    created = public_http.post(
+        "/api/v1/promos",
+        json={"title": "Public", "items": [ITEM]},
+        headers={**tenant.headers, "Host": "evil.example"},
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == (
+        f"https://app.counterpromo.test/api/v1/promos/{created.json()['id']}"
+    )
 
 
 def test_openapi_servers_carry_the_prefix(http: httpx.Client) -> None:

@@ -30,12 +30,15 @@ def url_for(request: Request, name: str, **params: Any) -> str:
     """The URL of route ``name``, for ``Location`` headers.
 
     Absolute under the configured public URL (``API_PUBLIC_URL``, env or SSM
-    ``/counterpromo/{env}/api/public_url``), relative (``/v1/...``) when none is
-    configured. Never built from the request's ``Host`` header, which the client chooses.
+    ``/counterpromo/{env}/api/public_url``: the origin, e.g. ``https://app.example``),
+    relative (``/v1/...``) when none is configured; either way under the path prefix the
+    request came in by (``COUNTERPROMO_API_PREFIX``). Never built from the request's
+    ``Host`` header, which the client chooses.
     """
     path = request.app.url_path_for(name, **{k: str(v) for k, v in params.items()})
+    # The path prefix the request came in under (``/api`` behind the ALB), if any.
+    root_path: str = request.scope.get("root_path", "")
     public_url = services_of(request).config.api_public_url
     if public_url:
-        return public_url.rstrip("/") + str(path)
-    root_path: str = request.scope.get("root_path", "")
+        return public_url.rstrip("/") + root_path + str(path)
     return root_path + str(path)
