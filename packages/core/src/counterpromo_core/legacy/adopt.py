@@ -94,7 +94,8 @@ def run(
         if table not in _CARRIED:
             kept = report.table(table, "")
             kept.rows = carry.count(table)
-    if not dry_run:
+    # A run that moved and carried nothing (a re-run after success) changes nothing at all.
+    if not dry_run and (report.moved or report.carried):
         connection.execute(
             insert(AuditEvent).values(actor=actor, action=ADOPTED_ACTION, detail=report.to_dict())
         )
