@@ -3,7 +3,8 @@
 Run it through ``uv run nox -s mutation`` (not part of the default run). What it does:
 
 1. Copies the working tree (tracked and untracked, not ignored files) to a temporary
-   directory, so the mutations cosmic-ray writes into the source never touch the checkout.
+   directory, one copy per target, so the mutations cosmic-ray writes into the source never
+   touch the checkout nor the code another target's tests are running.
 2. Starts one PostgreSQL for the whole run (``counterpromo_testing.database_server``: the
    embedded one, or the server ``COUNTERPROMO_TEST_DATABASE_URL`` names), migrates one
    template database there, and hands both to every test run, so a mutant costs its tests,
@@ -230,13 +231,19 @@ def _filter(session: Path, module: Path, target: Target) -> int:
     return skipped
 
 
+def _tree(work: Path, target: Target) -> Path:
+    """The target's own copy of the working tree: targets run in parallel, and a mutant
+    written into a tree another target's tests import would decide that target's outcomes."""
+    return work / Path(target.module).stem / "tree"
+
+
 def _config(work: Path, target: Target, timeout: float) -> Path:
     tests = " ".join(target.tests)
     command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider --no-header {tests}"
     config = work / f"{Path(target.module).stem}.toml"
     config.write_text(
         "[cosmic-ray]\n"
-        f'module-path = "{work / "tree" / target.module}"\n'
+        f'module-path = "{_tree(work, target) / target.module}"\n'
         f"timeout = {timeout}\n"
         "excluded-modules = []\n"
         f"test-command = {command!r}\n"
@@ -261,9 +268,11 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(source, destination / relative)
 
 
-def _run_target(work: Path, target: Target, env: dict[str, str], timeout: float) -> Score:
+def _run_target(work: Path, target: Target, base_env: dict[str, str], timeout: float) -> Score:
     score = Score(target.name)
-    tree = work / "tree"
+    tree = _tree(work, target)
+    _copy_tree(tree)
+    env = {**base_env, "PYTHONPATH": os.pathsep.join(str(tree / d) for d in SRC_DIRS)}
     config = _config(work, target, timeout)
     session = work / f"{Path(target.module).stem}.sqlite"
     started = time.monotonic()
@@ -331,13 +340,11 @@ def main() -> None:
     targets = [t for t in TARGETS if not args.only or any(o in t.name for o in args.only)]
     with tempfile.TemporaryDirectory(prefix="counterpromo-mutation-") as tmp:
         work = Path(tmp)
-        _copy_tree(work / "tree")
         with database_server() as server:
             env = {
                 **os.environ,
                 ENV_VAR: server.admin_url,
                 TEMPLATE_ENV_VAR: server.migrated_template(),
-                "PYTHONPATH": os.pathsep.join(str(work / "tree" / d) for d in SRC_DIRS),
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
             with ThreadPoolExecutor(max(1, args.jobs)) as pool:
