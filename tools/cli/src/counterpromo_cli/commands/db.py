@@ -3,19 +3,21 @@
 from typing import Annotated
 
 import typer
-from counterpromo_core.db import migrate
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import database_url as _database_url
 from counterpromo_cli.errors import database_errors
 from counterpromo_cli.options import JsonOption, YesOption
 from counterpromo_cli.output import console, print_json
 
-app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app = command_group("Database schema migrations.")
 
 
 @app.command()
 def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from counterpromo_core.db import migrate
+
     url, label = _database_url()
     with database_errors(label):
         migrate.upgrade(url, revision)
@@ -29,6 +31,8 @@ def downgrade(
     yes: YesOption = False,
 ) -> None:
     """Revert migrations down to REVISION. Destroys data in dropped tables."""
+    from counterpromo_core.db import migrate
+
     url, label = _database_url()
     if not yes:
         typer.confirm(f"Downgrade {label} to {revision}? Data may be lost", abort=True)
@@ -41,6 +45,8 @@ def downgrade(
 @app.command()
 def current(json_output: JsonOption = False) -> None:
     """Show the database's current revision and the code's head."""
+    from counterpromo_core.db import migrate
+
     url, label = _database_url()
     with database_errors(label):
         revision = migrate.current_revision(url)
@@ -55,6 +61,8 @@ def current(json_output: JsonOption = False) -> None:
 @app.command()
 def history(json_output: JsonOption = False) -> None:
     """List the migrations shipped with this version, oldest first."""
+    from counterpromo_core.db import migrate
+
     rows = migrate.history()
     if json_output:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])

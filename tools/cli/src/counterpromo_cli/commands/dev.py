@@ -59,7 +59,7 @@ def dev(
     DATABASE_URL is set.
     """
     try:
-        from counterpromo_cli.localstack.stack import (  # noqa: PLC0415
+        from counterpromo_cli.localstack.stack import (
             LocalStack,
             PostgresStartError,
             StackError,

@@ -1,15 +1,13 @@
 """``counterpromo stripe``: the price map in SSM and stored webhook events."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from counterpromo_billing import webhooks
-from counterpromo_billing.clients import stripe_client
-from counterpromo_core.db.models import BillingPlan, StripeEvent
 from counterpromo_storage import naming
-from counterpromo_storage.clients import ssm_client
-from counterpromo_storage.config import read_parameters
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import session_maker, transaction
 from counterpromo_cli.environment import aws_errors, load, region_and_endpoint, resolve_env
 from counterpromo_cli.errors import fail
@@ -17,16 +15,19 @@ from counterpromo_cli.options import EnvOption, JsonOption
 from counterpromo_cli.output import console, print_json, print_table
 
 if TYPE_CHECKING:
+    from counterpromo_core.db.models import StripeEvent
     from mypy_boto3_ssm import SSMClient
 
-app = typer.Typer(help="Stripe: price map and webhook events.", no_args_is_help=True)
-price_map_app = typer.Typer(help="Stripe price id -> plan code (SSM).", no_args_is_help=True)
-events_app = typer.Typer(help="Stored Stripe webhook events.", no_args_is_help=True)
+app = command_group("Stripe: price map and webhook events.")
+price_map_app = command_group("Stripe price id -> plan code (SSM).")
+events_app = command_group("Stored Stripe webhook events.")
 app.add_typer(price_map_app, name="price-map")
 app.add_typer(events_app, name="events")
 
 
-def _ssm(env: str | None) -> tuple["SSMClient", naming.EnvNames]:
+def _ssm(env: str | None) -> tuple[SSMClient, naming.EnvNames]:
+    from counterpromo_storage.clients import ssm_client
+
     names = resolve_env(env)
     return ssm_client(*region_and_endpoint()), names
 
@@ -34,6 +35,8 @@ def _ssm(env: str | None) -> tuple["SSMClient", naming.EnvNames]:
 @price_map_app.command("list")
 def price_map_list(env: EnvOption = None, json_output: JsonOption = False) -> None:
     """List which plan each Stripe price id buys."""
+    from counterpromo_storage.config import read_parameters
+
     ssm, names = _ssm(env)
     with aws_errors():
         parameters = read_parameters(ssm, names.namespace)
@@ -55,6 +58,8 @@ def price_map_set(
     env: EnvOption = None,
 ) -> None:
     """Map a Stripe price id to a plan (the plan must exist in the database)."""
+    from counterpromo_core.db.models import BillingPlan
+
     if not price.startswith("price_") or "/" in price:
         raise fail(f"{price!r} is not a Stripe price id (price_...)")
     ssm, names = _ssm(env)
@@ -94,6 +99,8 @@ def events_list(
     json_output: JsonOption = False,
 ) -> None:
     """List stored webhook events, newest first (or unprocessed ones, oldest first)."""
+    from counterpromo_billing import webhooks
+
     with transaction(env) as session:
         if unprocessed:
             events = webhooks.failed_events(session, limit=limit)
@@ -125,6 +132,9 @@ def events_replay(
     env: EnvOption = None,
 ) -> None:
     """Process a stored event again (e.g. after fixing the price map)."""
+    from counterpromo_billing import webhooks
+    from counterpromo_billing.clients import stripe_client
+
     config = load(env, required=("stripe_secret_key",))
     with aws_errors():
         client = stripe_client(config)
