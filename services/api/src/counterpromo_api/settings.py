@@ -37,6 +37,11 @@ class ApiSettings(BaseSettings):
         default=["RS256"], validation_alias="OIDC_ALGORITHMS"
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # Stored Stripe events are applied by a background applier in this process: how many
+    # customers' events it applies at once (0: this process applies none; another does).
+    webhook_applier_concurrency: int = Field(
+        default=8, ge=0, le=64, validation_alias="WEBHOOK_APPLIER_CONCURRENCY"
+    )
 
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
     @classmethod

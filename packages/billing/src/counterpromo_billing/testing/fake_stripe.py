@@ -101,6 +101,9 @@ class FakeStripe:
     ) -> None:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
+        # Seconds every API request waits before it is answered (a slow Stripe, for benchmarks
+        # and tests of what must not wait on Stripe); settable while serving.
+        self.latency = 0.0
         self._address = (host, port)
         self._lock = threading.RLock()
         self._state = _State()
@@ -615,6 +618,8 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
+            if fake.latency > 0:
+                time.sleep(fake.latency)
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
