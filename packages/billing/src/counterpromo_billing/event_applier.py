@@ -99,8 +99,8 @@ def pending_events(session: Session, *, limit: int, max_attempts: int) -> list[P
 class EventApplier:
     """Applies pending stored events in a background thread until ``stop``.
 
-    ``engine`` is the applier's own (each lane holds one connection for its advisory lock
-    and one for applying), so a burst of events never takes connections from requests.
+    ``engine`` is the applier's own (each lane holds one connection, for its advisory lock
+    and for applying), so a burst of events never takes connections from requests.
     """
 
     def __init__(
@@ -203,21 +203,27 @@ class EventApplier:
 
     def _run_lane(self, lane: str, event_ids: list[str]) -> None:
         try:
-            with self.engine.connect() as lock_conn:
+            # One connection per lane: it holds the customer's advisory lock (session-level,
+            # so it outlives the transactions) and applies the events in its own transactions.
+            with self.engine.connect() as conn:
                 key = func.hashtext(lane)
-                if not lock_conn.scalar(select(func.pg_try_advisory_lock(_LOCK_CLASS, key))):
+                locked = conn.scalar(select(func.pg_try_advisory_lock(_LOCK_CLASS, key)))
+                conn.commit()
+                if not locked:
                     # Another process is applying this customer: it will see these events.
                     with self._lock:
                         self._not_before[lane] = self.clock() + self.poll_seconds
                     return
+                sessions = sessionmaker(bind=conn, expire_on_commit=False)
                 try:
                     for event_id in event_ids:
                         if self._stop.is_set():
                             break
-                        self._apply(event_id)
+                        self._apply(sessions, event_id)
                 finally:
-                    lock_conn.scalar(select(func.pg_advisory_unlock(_LOCK_CLASS, key)))
-                    lock_conn.rollback()
+                    conn.rollback()
+                    conn.scalar(select(func.pg_advisory_unlock(_LOCK_CLASS, key)))
+                    conn.commit()
         except Exception as exc:
             log.warning("stripe applier: lane %s stopped", lane, exc_info=exc)
             with self._lock:
@@ -227,10 +233,10 @@ class EventApplier:
                 self._busy.discard(lane)
             self._wake.set()
 
-    def _apply(self, event_id: str) -> None:
+    def _apply(self, sessions: sessionmaker[Session], event_id: str) -> None:
         try:
             outcome = process_stored_event(
-                self.sessions, event_id, stripe=self.stripe, price_map=self.price_map
+                sessions, event_id, stripe=self.stripe, price_map=self.price_map
             )
         except Exception as exc:
             log.warning("stripe event %s could not be applied", event_id, exc_info=exc)

@@ -54,11 +54,11 @@ def _applier(
     config: AppConfig, settings: ApiSettings, client: stripe.StripeClient | None
 ) -> EventApplier | None:
     """The background applier of stored Stripe events, on an engine of its own (each lane
-    holds two connections) so that a webhook storm never takes connections from requests."""
+    holds one connection) so that a webhook storm never takes connections from requests."""
     lanes = settings.webhook_applier_concurrency
     if client is None or lanes == 0:
         return None
-    engine = create_db_engine(config.database_url.get_secret_value(), pool_size=2 * lanes)
+    engine = create_db_engine(config.database_url.get_secret_value(), pool_size=lanes)
     return EventApplier(engine, stripe=client, price_map=config.price_map, concurrency=lanes)
 
 

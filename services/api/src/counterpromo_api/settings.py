@@ -40,7 +40,7 @@ class ApiSettings(BaseSettings):
     # Stored Stripe events are applied by a background applier in this process: how many
     # customers' events it applies at once (0: this process applies none; another does).
     webhook_applier_concurrency: int = Field(
-        default=8, ge=0, le=64, validation_alias="WEBHOOK_APPLIER_CONCURRENCY"
+        default=16, ge=0, le=64, validation_alias="WEBHOOK_APPLIER_CONCURRENCY"
     )
 
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
