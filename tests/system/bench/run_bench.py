@@ -284,6 +284,7 @@ def run() -> dict[str, Any]:
         post_headers = writer.headers | {"Content-Type": "application/json"}
         post = [{"method": "POST", "path": "/v1/promos", "headers": post_headers, "body": body}]
         api_post = loadgen(api.port, post, seconds=POST_SECONDS)
+        base_post = loadgen(baseline_port, post, seconds=POST_SECONDS)
 
         hooks = webhook_specs(stack, WEBHOOK_EVENTS)
         api_hooks = loadgen(api.port, hooks, seconds=WEBHOOK_SECONDS, once=True)
@@ -300,6 +301,8 @@ def run() -> dict[str, Any]:
             "get_promos": {"api": api_get, "baseline": base_get},
             "get_promos_ratio_api_to_baseline": round(api_get["rps"] / base_get["rps"], 3),
             "post_promos": api_post,
+            "post_promos_baseline": base_post,
+            "post_promos_ratio_api_to_baseline": round(api_post["rps"] / base_post["rps"], 3),
             "webhooks": api_hooks,
             "signature_verifications_per_s": round(verify_rate, 1),
             "webhooks_ratio_to_verification": round(api_hooks["rps"] / verify_rate, 5),
@@ -338,11 +341,18 @@ def table(r: dict[str, Any]) -> str:
         ),
         ("  ratio API / baseline", f"{r['get_promos_ratio_api_to_baseline']:.2f}", "", ""),
         (
-            "POST /v1/promos",
+            "POST /v1/promos (3 items), API",
             f"{r['post_promos']['rps']:.0f} req/s",
             f"p50 {r['post_promos']['p50_ms']:.1f} ms",
             f"p99 {r['post_promos']['p99_ms']:.1f} ms",
         ),
+        (
+            "POST same SQL, bare Starlette + psycopg",
+            f"{r['post_promos_baseline']['rps']:.0f} req/s",
+            f"p50 {r['post_promos_baseline']['p50_ms']:.1f} ms",
+            f"p99 {r['post_promos_baseline']['p99_ms']:.1f} ms",
+        ),
+        ("  ratio API / baseline", f"{r['post_promos_ratio_api_to_baseline']:.2f}", "", ""),
         (
             "POST /webhooks/stripe",
             f"{r['webhooks']['rps']:.0f} events/s",
@@ -400,9 +410,9 @@ def table(r: dict[str, Any]) -> str:
         "-" * (width + 50),
     ]
     lines += [f"{a:<{width}}  {b:>18}  {c:>14}  {d:>14}".rstrip() for a, b, c, d in rows]
-    statuses = {k: r[k]["statuses"] for k in ("post_promos", "webhooks")} | {
-        f"get_{k}": v["statuses"] for k, v in r["get_promos"].items()
-    }
+    statuses = {
+        k: r[k]["statuses"] for k in ("post_promos", "post_promos_baseline", "webhooks")
+    } | {f"get_{k}": v["statuses"] for k, v in r["get_promos"].items()}
     lines.append(f"HTTP statuses seen: {statuses}")
     return "\n".join(lines)
 
