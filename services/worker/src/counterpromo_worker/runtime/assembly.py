@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from counterpromo_worker.liveness import LivenessFile
 from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
 from counterpromo_worker.runtime.context import WorkerServices
+from counterpromo_worker.runtime.deletes import BatchDeleter
 from counterpromo_worker.runtime.metrics import JobMetrics, cloudwatch_job_metrics
 from counterpromo_worker.runtime.outbox_sweeper import OutboxSweeper
 from counterpromo_worker.runtime.processor import Backoff, MessageProcessor, RetryPolicy
@@ -27,13 +28,16 @@ class Worker:
     consumer: Consumer
     engine: Engine
     sweeper: OutboxSweeper
+    deletes: BatchDeleter
 
     def run(self) -> None:
+        self.deletes.start()
         self.sweeper.start()
         try:
             self.consumer.run()
         finally:
             self.sweeper.stop()
+            self.deletes.stop()
             self.engine.dispose()
 
     def request_stop(self) -> None:
@@ -63,8 +67,10 @@ def build_worker(
         config=config,
         clock=clock or SystemClock(),
     )
+    deletes = BatchDeleter(queue)
     processor = MessageProcessor(
         queue=queue,
+        deletes=deletes,
         registry=registry,
         services=services,
         retry=RetryPolicy(
@@ -90,4 +96,4 @@ def build_worker(
         clock=services.clock,
         interval_seconds=settings.outbox_interval_seconds,
     )
-    return Worker(consumer, engine, sweeper)
+    return Worker(consumer, engine, sweeper, deletes)
