@@ -78,13 +78,21 @@ def test_sigterm_under_load(
         else:
             assert handed_back + outcomes.count("handed_back") >= 1, entries
 
-        # The remaining worker finishes everything; at that moment no message is left hidden
-        # (a message the stopped worker kept would still be invisible for its visibility).
+        # The remaining worker finishes everything; then no message is left hidden (a message
+        # the stopped worker kept would still be invisible for its visibility). Settled
+        # messages are deleted in batches just after their job commits: allow that moment,
+        # well under the visibility a kept message would stay hidden for.
         clients = stack.aws_clients()
         wait_until(
             lambda: all_finished(stack.sessions, job_ids), timeout=120, interval=0.3, what="jobs"
         )
-        assert queue_counts(clients, stack.env.jobs_queue_url) == (0, 0)
+        settle = stack.options.worker_visibility_seconds / 4
+        wait_until(
+            lambda: queue_counts(clients, stack.env.jobs_queue_url) == (0, 0),
+            timeout=settle,
+            interval=0.1,
+            what="the settled messages deleted",
+        )
         records = job_records(stack.sessions, job_ids)
         assert [r.status for r in records] == ["succeeded"] * JOBS, records
         assert assets_by_job(stack.sessions, job_ids) == dict.fromkeys(job_ids, 2 * BRANCHES)
