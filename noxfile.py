@@ -237,7 +237,10 @@ def gallery(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks (figures, no pass/fail): a 12-item render in process vs. the worker's
-    end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio."""
+    end-to-end render jobs per second through SQS/S3 (moto) and PostgreSQL, and their ratio;
+    the CLI's ``--help`` start-up against ``import typer, rich``; the system bench."""
+    _sync(session, "--package", "counterpromo-cli")
+    session.run("python", "tools/cli/bench/startup_bench.py")
     _sync(session, "--package", "counterpromo-worker")
     session.run("python", "services/worker/bench/worker_bench.py", *session.posargs)
     # Issue 16: the parser's peak memory on 5 MiB files of tiny rows (CSV and XLSX) and other

@@ -65,5 +65,11 @@ def test_jobs_requested_while_aws_is_down_are_sent_once_when_it_returns(
     ]
     assert sorted(e["outcome"] for e in seen) == ["succeeded"] * RENDERS, seen
     clients = stack.aws_clients()
-    assert queue_counts(clients, stack.env.jobs_queue_url) == (0, 0)
+    # Settled messages are deleted in batches just after their job commits.
+    wait_until(
+        lambda: queue_counts(clients, stack.env.jobs_queue_url) == (0, 0),
+        timeout=stack.options.worker_visibility_seconds / 4,
+        interval=0.1,
+        what="the settled messages deleted",
+    )
     assert queue_counts(clients, stack.env.jobs_dlq_url) == (0, 0)

@@ -25,7 +25,10 @@ from harness.waiting import wait_until
 BRANCHES = 3
 ITEMS = 200
 JOBS = 6
-EXIT_SLACK_SECONDS = 5  # process start-up noise on a loaded 2-core machine
+# Exiting after the grace period (stop the sweeper, close the pool, finalize the interpreter)
+# costs more the busier the machine is; measured by how long this worker took to start.
+EXIT_SLACK_SECONDS = 5
+EXIT_SLACK_PER_STARTUP = 2.0
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,11 @@ def test_sigterm_under_load(
         code = worker.process.wait(timeout=grace_seconds + 30)
         took = time.monotonic() - sent_at
         assert code == 0, worker.process.log_text()
-        assert took <= grace_seconds + EXIT_SLACK_SECONDS, f"exit took {took:.1f}s"
+        slack = max(EXIT_SLACK_SECONDS, EXIT_SLACK_PER_STARTUP * worker.ready_seconds)
+        assert took <= grace_seconds + slack, (
+            f"exit took {took:.1f}s (grace {grace_seconds}s, slack {slack:.1f}s; "
+            f"the worker took {worker.ready_seconds:.1f}s to start)"
+        )
 
         # What it was running either finished in time or was handed back, never held.
         entries = log_entries(worker.process.log_text(tail=10_000_000)[log_start:])
@@ -71,13 +78,21 @@ def test_sigterm_under_load(
         else:
             assert handed_back + outcomes.count("handed_back") >= 1, entries
 
-        # The remaining worker finishes everything; at that moment no message is left hidden
-        # (a message the stopped worker kept would still be invisible for its visibility).
+        # The remaining worker finishes everything; then no message is left hidden (a message
+        # the stopped worker kept would still be invisible for its visibility). Settled
+        # messages are deleted in batches just after their job commits: allow that moment,
+        # well under the visibility a kept message would stay hidden for.
         clients = stack.aws_clients()
         wait_until(
             lambda: all_finished(stack.sessions, job_ids), timeout=120, interval=0.3, what="jobs"
         )
-        assert queue_counts(clients, stack.env.jobs_queue_url) == (0, 0)
+        settle = stack.options.worker_visibility_seconds / 4
+        wait_until(
+            lambda: queue_counts(clients, stack.env.jobs_queue_url) == (0, 0),
+            timeout=settle,
+            interval=0.1,
+            what="the settled messages deleted",
+        )
         records = job_records(stack.sessions, job_ids)
         assert [r.status for r in records] == ["succeeded"] * JOBS, records
         assert assets_by_job(stack.sessions, job_ids) == dict.fromkeys(job_ids, 2 * BRANCHES)

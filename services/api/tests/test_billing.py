@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from counterpromo_api.testing import Tenant, make_tenant
@@ -50,6 +51,7 @@ def test_checkout_then_signed_webhook_changes_the_plan_once(
     delivered = http.post("/webhooks/stripe", content=payload, headers=headers)
     assert delivered.status_code == 200, delivered.text
     assert delivered.json()["duplicate"] is False
+    _wait_until_processed(sessions, delivered.json()["event_id"])
     after_first = _account(sessions, tenant)
     assert after_first.plan_code == "starter"
     assert after_first.subscription_status == "active"
@@ -68,6 +70,47 @@ def test_checkout_then_signed_webhook_changes_the_plan_once(
     portal = http.post("/v1/billing/portal", headers=tenant.headers)
     assert portal.status_code == 200
     assert portal.json()["url"].startswith("https://")
+
+
+def _event(sessions: sessionmaker[Session], event_id: str) -> StripeEvent:
+    with sessions() as session:
+        return session.get_one(StripeEvent, event_id)
+
+
+def _wait_until_processed(sessions: sessionmaker[Session], event_id: str) -> StripeEvent:
+    """The API's background applier applies stored events; wait for this one."""
+    deadline = time.monotonic() + 30
+    while (row := _event(sessions, event_id)).processed_at is None:
+        assert time.monotonic() < deadline, f"event {event_id} not applied: {row.error}"
+        time.sleep(0.05)
+    return row
+
+
+def test_the_webhook_answers_before_the_event_is_applied(
+    http: httpx.Client, fake_stripe: FakeStripe, sessions: sessionmaker[Session]
+) -> None:
+    """Storing is the whole request: with Stripe slow, the answer comes while the event
+    still waits for its (slow) re-fetch, which the applier then does."""
+    tenant = make_tenant(sessions, plan="free")
+    started = http.post(
+        "/v1/billing/checkout", json={"plan_code": "starter"}, headers=tenant.headers
+    )
+    session_id = started.json()["session_id"]
+    fake_stripe.complete_checkout(session_id)
+    payload, signature = fake_stripe.sign(fake_stripe.checkout_completed_event(session_id))
+    headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+    fake_stripe.latency = 3.0
+    try:
+        delivered = http.post("/webhooks/stripe", content=payload, headers=headers)
+        assert delivered.status_code == 200, delivered.text
+        event_id = delivered.json()["event_id"]
+        assert _event(sessions, event_id).processed_at is None
+        assert _account(sessions, tenant).plan_code == "free"
+    finally:
+        fake_stripe.latency = 0.0
+    row = _wait_until_processed(sessions, event_id)
+    assert (row.attempts, row.error, row.account_id) == (1, None, tenant.account_id)
+    assert _account(sessions, tenant).plan_code == "starter"
 
 
 def test_webhook_with_an_invalid_signature_is_400_and_stores_nothing(

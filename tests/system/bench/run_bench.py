@@ -22,9 +22,11 @@ from typing import Any
 import httpx
 from counterpromo_billing.signatures import verify_signature
 from counterpromo_core import promos
+from counterpromo_core.db.models import StripeEvent
 from counterpromo_core.ports import SystemClock
 from counterpromo_core.schemas import ItemIn, PromoCreate
 from counterpromo_testing import free_port
+from sqlalchemy import func, select
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -40,6 +42,10 @@ GET_SECONDS = 8.0
 POST_SECONDS = 5.0
 WEBHOOK_SECONDS = 5.0
 WEBHOOK_EVENTS = 3000
+STORM_EVENTS = 500
+STORM_CUSTOMERS = 50
+STRIPE_LATENCY = 0.5  # seconds per Stripe call during the storm
+STORM_SECONDS = 6.0
 RENDER_JOBS = 24
 WORKER_BENCH = HERE.parents[2] / "services/worker/bench/worker_bench.py"
 
@@ -70,7 +76,15 @@ class RssSampler:
         return self.peaks
 
 
-def loadgen(port: int, specs: list[dict[str, Any]], *, seconds: float, once: bool = False) -> Any:
+def loadgen(
+    port: int,
+    specs: list[dict[str, Any]],
+    *,
+    seconds: float,
+    once: bool = False,
+    warmup: float = 1.0,
+    connections: int = CONNECTIONS,
+) -> Any:
     """Run the load generator in its own process; its JSON figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(specs, handle)
@@ -82,9 +96,11 @@ def loadgen(port: int, specs: list[dict[str, Any]], *, seconds: float, once: boo
         "--requests",
         handle.name,
         "--connections",
-        str(CONNECTIONS),
+        str(connections),
         "--seconds",
         str(seconds),
+        "--warmup",
+        str(warmup),
         *(["--once"] if once else []),
     ]
     try:
@@ -131,12 +147,12 @@ def start_baseline(stack: SystemStack) -> tuple[ManagedProcess, int]:
     return process, port
 
 
-def webhook_specs(stack: SystemStack, count: int) -> list[dict[str, Any]]:
-    """Signed ``customer.subscription.updated`` events for 20 subscribed accounts."""
+def webhook_specs(stack: SystemStack, count: int, customers: int = 20) -> list[dict[str, Any]]:
+    """Signed ``customer.subscription.updated`` events for ``customers`` subscribed accounts."""
     fake = stack.stripe
     price = stack.env.plan_prices["pro"]
     subs = []
-    for _ in range(20):
+    for _ in range(customers):
         account = create_tenant(stack.sessions, plan="free").account_id
         customer = fake.create_customer(account_id=str(account))
         subs.append(fake.create_subscription(customer["id"], price)["id"])
@@ -154,6 +170,53 @@ def webhook_specs(stack: SystemStack, count: int) -> list[dict[str, Any]]:
             }
         )
     return specs
+
+
+def unapplied_events(stack: SystemStack) -> int:
+    with stack.sessions() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(StripeEvent)
+                .where(StripeEvent.processed_at.is_(None))
+            )
+            or 0
+        )
+
+
+def webhook_storm(stack: SystemStack, port: int, get: list[dict[str, Any]]) -> dict[str, Any]:
+    """Users' GET p99 alone, then during a storm of signed events with Stripe answering in
+    ``STRIPE_LATENCY`` s; the storm's own latency and how long applying all of it took."""
+    # Whatever earlier benches stored is applied first (Stripe still fast).
+    wait_until(lambda: unapplied_events(stack) == 0, timeout=300, what="earlier events applied")
+    storm = webhook_specs(stack, STORM_EVENTS, customers=STORM_CUSTOMERS)
+    stack.stripe.latency = STRIPE_LATENCY
+    try:
+        quiet = loadgen(port, get, seconds=STORM_SECONDS, connections=4)
+        during: dict[str, Any] = {}
+
+        def users() -> None:
+            during.update(loadgen(port, get, seconds=STORM_SECONDS, connections=4, warmup=0))
+
+        thread = threading.Thread(target=users)
+        started = time.perf_counter()
+        thread.start()
+        hooks = loadgen(port, storm, seconds=STORM_SECONDS, once=True, warmup=0, connections=8)
+        thread.join()
+        wait_until(lambda: unapplied_events(stack) == 0, timeout=600, interval=0.1)
+        applied_s = time.perf_counter() - started
+    finally:
+        stack.stripe.latency = 0.0
+    return {
+        "stripe_latency_s": STRIPE_LATENCY,
+        "events": STORM_EVENTS,
+        "customers": STORM_CUSTOMERS,
+        "webhooks": hooks,
+        "all_applied_after_s": round(applied_s, 1),
+        "users_get_quiet": quiet,
+        "users_get_during_storm": during,
+        "users_p99_ratio_storm_to_quiet": round(during["p99_ms"] / quiet["p99_ms"], 2),
+    }
 
 
 def verifications_per_second(specs: list[dict[str, Any]], secret: str) -> float:
@@ -221,10 +284,12 @@ def run() -> dict[str, Any]:
         post_headers = writer.headers | {"Content-Type": "application/json"}
         post = [{"method": "POST", "path": "/v1/promos", "headers": post_headers, "body": body}]
         api_post = loadgen(api.port, post, seconds=POST_SECONDS)
+        base_post = loadgen(baseline_port, post, seconds=POST_SECONDS)
 
         hooks = webhook_specs(stack, WEBHOOK_EVENTS)
         api_hooks = loadgen(api.port, hooks, seconds=WEBHOOK_SECONDS, once=True)
         verify_rate = verifications_per_second(hooks, stack.stripe.webhook_secret)
+        storm = webhook_storm(stack, api.port, get)
 
         e2e = worker_end_to_end(stack, api.url)
         peaks = sampler.stop()
@@ -236,9 +301,12 @@ def run() -> dict[str, Any]:
             "get_promos": {"api": api_get, "baseline": base_get},
             "get_promos_ratio_api_to_baseline": round(api_get["rps"] / base_get["rps"], 3),
             "post_promos": api_post,
+            "post_promos_baseline": base_post,
+            "post_promos_ratio_api_to_baseline": round(api_post["rps"] / base_post["rps"], 3),
             "webhooks": api_hooks,
             "signature_verifications_per_s": round(verify_rate, 1),
             "webhooks_ratio_to_verification": round(api_hooks["rps"] / verify_rate, 5),
+            "webhook_storm": storm,
             "worker_end_to_end_renders_per_s": round(e2e, 2),
             "raw_render_per_s": round(1 / median, 2),
             "raw_render_source": render_source,
@@ -257,6 +325,7 @@ def run() -> dict[str, Any]:
 def table(r: dict[str, Any]) -> str:
     g, b = r["get_promos"]["api"], r["get_promos"]["baseline"]
     peaks = r["peak_rss_bytes"]
+    st = r["webhook_storm"]
     rows = [
         (
             "GET /v1/promos (200 promos, 20/page), API",
@@ -272,11 +341,18 @@ def table(r: dict[str, Any]) -> str:
         ),
         ("  ratio API / baseline", f"{r['get_promos_ratio_api_to_baseline']:.2f}", "", ""),
         (
-            "POST /v1/promos",
+            "POST /v1/promos (3 items), API",
             f"{r['post_promos']['rps']:.0f} req/s",
             f"p50 {r['post_promos']['p50_ms']:.1f} ms",
             f"p99 {r['post_promos']['p99_ms']:.1f} ms",
         ),
+        (
+            "POST same SQL, bare Starlette + psycopg",
+            f"{r['post_promos_baseline']['rps']:.0f} req/s",
+            f"p50 {r['post_promos_baseline']['p50_ms']:.1f} ms",
+            f"p99 {r['post_promos_baseline']['p99_ms']:.1f} ms",
+        ),
+        ("  ratio API / baseline", f"{r['post_promos_ratio_api_to_baseline']:.2f}", "", ""),
         (
             "POST /webhooks/stripe",
             f"{r['webhooks']['rps']:.0f} events/s",
@@ -285,6 +361,27 @@ def table(r: dict[str, Any]) -> str:
         ),
         ("  signature verification alone", f"{r['signature_verifications_per_s']:.0f} /s", "", ""),
         ("  ratio webhooks / verification", f"{r['webhooks_ratio_to_verification']:.4f}", "", ""),
+        (
+            f"storm: {st['events']} events, {st['customers']} customers, Stripe "
+            f"{st['stripe_latency_s'] * 1000:.0f} ms/call",
+            f"{st['webhooks']['rps']:.0f} events/s",
+            f"p50 {st['webhooks']['p50_ms']:.1f} ms",
+            f"p99 {st['webhooks']['p99_ms']:.1f} ms",
+        ),
+        ("  all applied after (from storm start)", f"{st['all_applied_after_s']:.1f} s", "", ""),
+        (
+            "  users' GET /v1/promos, quiet (4 conns)",
+            f"{st['users_get_quiet']['rps']:.0f} req/s",
+            f"p50 {st['users_get_quiet']['p50_ms']:.1f} ms",
+            f"p99 {st['users_get_quiet']['p99_ms']:.1f} ms",
+        ),
+        (
+            "  users' GET /v1/promos, during storm",
+            f"{st['users_get_during_storm']['rps']:.0f} req/s",
+            f"p50 {st['users_get_during_storm']['p50_ms']:.1f} ms",
+            f"p99 {st['users_get_during_storm']['p99_ms']:.1f} ms",
+        ),
+        ("  ratio users' p99 storm / quiet", f"{st['users_p99_ratio_storm_to_quiet']:.2f}", "", ""),
         (
             "worker end to end (HTTP->SQS->worker->S3)",
             f"{r['worker_end_to_end_renders_per_s']:.2f} renders/s",
@@ -313,9 +410,9 @@ def table(r: dict[str, Any]) -> str:
         "-" * (width + 50),
     ]
     lines += [f"{a:<{width}}  {b:>18}  {c:>14}  {d:>14}".rstrip() for a, b, c, d in rows]
-    statuses = {k: r[k]["statuses"] for k in ("post_promos", "webhooks")} | {
-        f"get_{k}": v["statuses"] for k, v in r["get_promos"].items()
-    }
+    statuses = {
+        k: r[k]["statuses"] for k in ("post_promos", "post_promos_baseline", "webhooks")
+    } | {f"get_{k}": v["statuses"] for k, v in r["get_promos"].items()}
     lines.append(f"HTTP statuses seen: {statuses}")
     return "\n".join(lines)
 

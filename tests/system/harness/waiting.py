@@ -35,6 +35,25 @@ def wait_until(
         time.sleep(interval)
 
 
+def wait_for_progress(
+    remaining: Callable[[], int], *, stall_seconds: float, interval: float = 0.2, what: str = ""
+) -> None:
+    """Wait until ``remaining()`` is 0, for as long as it keeps going down: the deadline is
+    ``stall_seconds`` after the last progress, so a slow (busy) machine is waited for while
+    a stuck one fails."""
+    best = remaining()
+    deadline = time.monotonic() + stall_seconds
+    while best > 0:
+        if time.monotonic() >= deadline:
+            raise WaitTimeoutError(
+                f"no progress for {stall_seconds:.0f}s waiting for {what} ({best} left)"
+            )
+        time.sleep(interval)
+        now = remaining()
+        if now < best:
+            best, deadline = now, time.monotonic() + stall_seconds
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)

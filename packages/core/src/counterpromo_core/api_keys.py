@@ -94,17 +94,23 @@ def authenticate(session: Session, plaintext: str, *, clock: Clock) -> Actor | N
     if match is None:
         return None
     prefix, secret = match.groups()
-    row = session.execute(
-        select(
-            ApiKey.id,
-            ApiKey.account_id,
-            ApiKey.member_id,
-            ApiKey.role,
-            ApiKey.key_hash,
-            ApiKey.revoked_at,
-            ApiKey.last_used_at,
-        ).where(ApiKey.prefix == prefix)
-    ).one_or_none()
+    # Through the session's connection (plain columns, no ORM loading): this runs on every
+    # request.
+    row = (
+        session.connection()
+        .execute(
+            select(
+                ApiKey.id,
+                ApiKey.account_id,
+                ApiKey.member_id,
+                ApiKey.role,
+                ApiKey.key_hash,
+                ApiKey.revoked_at,
+                ApiKey.last_used_at,
+            ).where(ApiKey.prefix == prefix)
+        )
+        .one_or_none()
+    )
     expected = row.key_hash if row is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
     if row is None or not matches or row.revoked_at is not None:

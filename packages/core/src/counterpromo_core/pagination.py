@@ -83,7 +83,9 @@ def paginate_rows(
     """Like ``paginate`` for a statement that selects columns (``created_at`` and ``id``
     among them): plain rows, no ORM objects, for lists that show summaries."""
     statement = _page_of(statement, created_at=created_at, id=id, limit=limit, cursor=cursor)
-    return _cut(list(session.execute(statement)), limit)
+    # Through the session's connection: plain columns need none of the ORM's result loading
+    # (a list is the hottest read; the ORM path cost as much CPU as the rest of the query).
+    return _cut(list(session.connection().execute(statement)), limit)
 
 
 def _page_of(

@@ -1,5 +1,14 @@
 """counterpromo-storage."""
 
-from importlib.metadata import version
+from typing import Any
 
-__version__ = version("counterpromo-storage")
+
+def __getattr__(name: str) -> Any:
+    # ``__version__`` is read from the installed metadata when asked: importing
+    # importlib.metadata is start-up time that a light import (the CLI's ``--help``
+    # reads ``counterpromo_storage.naming``) should not pay.
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415 - only when asked
+
+        return version("counterpromo-storage")
+    raise AttributeError(name)

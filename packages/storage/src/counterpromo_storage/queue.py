@@ -253,6 +253,19 @@ class JobQueue:
     def delete(self, receipt_handle: str) -> None:
         self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
 
+    def delete_batch(self, receipt_handles: list[str]) -> list[str]:
+        """Delete messages, up to 10 per ``DeleteMessageBatch`` call; the handles SQS did not
+        delete (they come back when their visibility runs out)."""
+        failed: list[str] = []
+        for start in range(0, len(receipt_handles), SQS_BATCH):
+            chunk = receipt_handles[start : start + SQS_BATCH]
+            response = self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)],
+            )
+            failed.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
+        return failed
+
     def change_visibility(self, receipt_handle: str, seconds: int) -> None:
         """Hide the message for ``seconds`` from now (0 hands it back at once)."""
         self._sqs.change_message_visibility(

@@ -88,6 +88,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if services.applier is not None:
+            services.applier.start()
         yield
         services.close()
 

@@ -228,8 +228,8 @@ class WebhookAck(BaseModel):
     duplicate: bool = False
     outcome: str | None = Field(
         default=None,
-        description="processed, ignored (a type we do not act on), unattributed (not our "
-        "customer, or an unknown price: stored with the reason, replayable) or duplicate.",
+        description="stored (applied in the background: processed, ignored or unattributed, "
+        "see `counterpromo stripe events list`) or duplicate (stored before).",
     )
 
 

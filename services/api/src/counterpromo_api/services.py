@@ -9,6 +9,7 @@ import boto3
 import stripe
 from botocore.config import Config
 from counterpromo_billing.clients import stripe_client
+from counterpromo_billing.event_applier import EventApplier
 from counterpromo_billing.live_prices import LivePrices
 from counterpromo_billing.prices import prices_from_config
 from counterpromo_core.db import create_db_engine, session_factory
@@ -52,6 +53,21 @@ def _s3(config: AppConfig) -> S3Client:
     )
 
 
+def _applier(
+    config: AppConfig,
+    settings: ApiSettings,
+    client: stripe.StripeClient | None,
+    prices: LivePrices,
+) -> EventApplier | None:
+    """The background applier of stored Stripe events, on an engine of its own (each lane
+    holds one connection) so that a webhook storm never takes connections from requests."""
+    lanes = settings.webhook_applier_concurrency
+    if client is None or lanes == 0:
+        return None
+    engine = create_db_engine(config.database_url.get_secret_value(), pool_size=lanes)
+    return EventApplier(engine, stripe=client, price_map=prices, concurrency=lanes)
+
+
 def _stripe(config: AppConfig) -> stripe.StripeClient | None:
     # Without a key the billing routes answer 503; everything else still works.
     if config.stripe_secret_key is None:
@@ -73,6 +89,7 @@ class Services:
     prices: LivePrices
     clock: Clock
     oidc: OidcVerifier | None
+    applier: EventApplier | None
 
     @classmethod
     def build(cls, config: AppConfig, settings: ApiSettings, *, clock: Clock | None) -> Services:
@@ -86,6 +103,12 @@ class Services:
                 audience=settings.oidc_audience,
                 algorithms=settings.oidc_algorithms,
             )
+        client = _stripe(config)
+        prices = LivePrices.from_ssm(
+            ssm_client(config.region, config.aws_endpoint_url),
+            config.env,
+            initial=prices_from_config(config),
+        )
         return cls(
             config=config,
             settings=settings,
@@ -94,17 +117,17 @@ class Services:
             sqs=sqs,
             queue=JobQueue(sqs, config.jobs_queue_url, config.jobs_dlq_url),
             blobs=BlobStore(_s3(config)),
-            stripe=_stripe(config),
-            prices=LivePrices.from_ssm(
-                ssm_client(config.region, config.aws_endpoint_url),
-                config.env,
-                initial=prices_from_config(config),
-            ),
+            stripe=client,
+            prices=prices,
             clock=clock or SystemClock(),
             oidc=oidc,
+            applier=_applier(config, settings, client, prices),
         )
 
     def close(self) -> None:
+        if self.applier is not None:
+            self.applier.stop()
+            self.applier.engine.dispose()
         self.engine.dispose()
 
 

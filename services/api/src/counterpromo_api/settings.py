@@ -51,6 +51,12 @@ class ApiSettings(BaseSettings):
             )
         return value
 
+    # Stored Stripe events are applied by a background applier in this process: how many
+    # customers' events it applies at once (0: this process applies none; another does).
+    webhook_applier_concurrency: int = Field(
+        default=16, ge=0, le=64, validation_alias="WEBHOOK_APPLIER_CONCURRENCY"
+    )
+
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

@@ -4,22 +4,26 @@
 named, its database secret (``/counterpromo/{env}/db/postgres``).
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from counterpromo_core.db import create_db_engine, session_factory
-from counterpromo_core.settings import DatabaseSettings, normalise_database_url
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from counterpromo_cli.errors import database_errors, domain_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def database_url(env: str | None = None) -> tuple[str, str]:
     """The SQLAlchemy URL and a label for messages (no password)."""
+    from counterpromo_core.settings import DatabaseSettings, normalise_database_url
+    from sqlalchemy.engine import make_url
+
     if env and not os.environ.get("DATABASE_URL"):
-        from counterpromo_cli.environment import load  # noqa: PLC0415 - AWS only when asked
+        from counterpromo_cli.environment import load
 
         url = normalise_database_url(load(env).database_url.get_secret_value())
     else:
@@ -30,6 +34,8 @@ def database_url(env: str | None = None) -> tuple[str, str]:
 @contextmanager
 def session_maker(env: str | None = None) -> Iterator[sessionmaker[Session]]:
     """A session factory for this command; connection and domain errors become one line."""
+    from counterpromo_core.db import create_db_engine, session_factory
+
     url, label = database_url(env)
     engine = create_db_engine(url, pool_size=2)
     try:

@@ -5,21 +5,19 @@ Secrets Manager under ``/counterpromo/{env}/``. AWS and configuration failures
 become one clear line.
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-)
-from counterpromo_storage.config import REQUIRED, ConfigurationError, load_config
 from counterpromo_storage.naming import DEFAULT_REGION, EnvNames
-from counterpromo_storage.settings import AppConfig, read_overrides
 
 from counterpromo_cli.errors import fail
+
+if TYPE_CHECKING:
+    from counterpromo_storage.settings import AppConfig
 
 
 def resolve_env(env: str | None) -> EnvNames:
@@ -33,11 +31,15 @@ def resolve_env(env: str | None) -> EnvNames:
 
 
 def endpoint_label() -> str:
+    from counterpromo_storage.settings import read_overrides
+
     return read_overrides(os.environ).aws_endpoint_url or "AWS"
 
 
 def region_and_endpoint() -> tuple[str, str | None]:
     """The region and endpoint the services would use (``AWS_REGION``, ``AWS_ENDPOINT_URL``)."""
+    from counterpromo_storage.settings import read_overrides
+
     overrides = read_overrides(os.environ)
     return overrides.region or DEFAULT_REGION, overrides.aws_endpoint_url
 
@@ -45,6 +47,14 @@ def region_and_endpoint() -> tuple[str, str | None]:
 @contextmanager
 def aws_errors() -> Iterator[None]:
     """boto3 and configuration failures as one line (never a secret value)."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+    )
+    from counterpromo_storage.config import ConfigurationError
+
     try:
         yield
     except EndpointConnectionError as exc:
@@ -63,8 +73,11 @@ def aws_errors() -> Iterator[None]:
         raise fail(str(exc)) from None
 
 
-def load(env: str | None, *, required: Iterable[str] = REQUIRED) -> AppConfig:
-    """The configuration of ``env``, as the services load it."""
+def load(env: str | None, *, required: Iterable[str] | None = None) -> AppConfig:
+    """The configuration of ``env``, as the services load it (``required``: storage's
+    ``REQUIRED`` unless given)."""
+    from counterpromo_storage.config import REQUIRED, load_config
+
     names = resolve_env(env)
     with aws_errors():
-        return load_config(names.env, required=required)
+        return load_config(names.env, required=REQUIRED if required is None else required)

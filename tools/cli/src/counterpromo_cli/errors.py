@@ -1,21 +1,21 @@
 """One clear line and exit code 1 instead of a traceback.
 
 Each context manager below turns one family of failures (database, domain,
-AWS, configuration) into a single ``error: ...`` line on stderr.
+AWS, configuration) into a single ``error: ...`` line on stderr. The libraries whose errors
+they catch are imported when a block runs, never when this module is imported.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from counterpromo_core.errors import DomainError, NotFound
-from rich.text import Text
-from sqlalchemy.exc import OperationalError
 
 from counterpromo_cli.output import err_console
 
 
 def fail(message: str) -> typer.Exit:
+    from rich.text import Text
+
     err_console.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
     return typer.Exit(code=1)
 
@@ -27,6 +27,8 @@ def _first_line(text: str) -> str:
 
 @contextmanager
 def database_errors(url_label: str) -> Iterator[None]:
+    from sqlalchemy.exc import OperationalError
+
     try:
         yield
     except OperationalError as exc:
@@ -37,6 +39,8 @@ def database_errors(url_label: str) -> Iterator[None]:
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Core's typed errors: a wrong name or id, a rule that said no."""
+    from counterpromo_core.errors import DomainError, NotFound
+
     try:
         yield
     except NotFound as exc:

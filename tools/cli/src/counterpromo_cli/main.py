@@ -1,10 +1,16 @@
-"""The ``counterpromo`` command: operators' admin tool and the local stack."""
+"""The ``counterpromo`` command: operators' admin tool and the local stack.
+
+Start-up is kept light: the command modules import SQLAlchemy, Alembic, boto3, Stripe, httpx
+and rich's console inside the commands that use them, and help is plain click help
+(``rich_markup_mode=None``: rich's help renderer alone costs more than ``import typer``), so
+``counterpromo --help`` and every ``--help`` below it import none of them (a test checks).
+"""
 
 from typing import Annotated
 
 import typer
 
-from counterpromo_cli import __version__
+from counterpromo_cli.apps import LightGroup
 from counterpromo_cli.commands import (
     accounts,
     config,
@@ -25,6 +31,8 @@ app = typer.Typer(
     help="Counter Promo admin CLI.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    cls=LightGroup,
 )
 app.add_typer(db.app, name="db")
 app.add_typer(plans.app, name="plans")
@@ -42,6 +50,8 @@ app.command(name="demo")(demo.demo)
 
 def _show_version(value: bool) -> None:
     if value:
+        from counterpromo_cli import __version__
+
         typer.echo(f"counterpromo {__version__}")
         raise typer.Exit
 

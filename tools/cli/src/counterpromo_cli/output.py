@@ -1,14 +1,46 @@
-"""Consoles for people (rich) and for scripts (--json)."""
+"""Consoles for people (rich) and for scripts (--json).
+
+``console`` and ``err_console`` are made on first use: importing this module (which every
+command does) must not import ``rich.console``, so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A ``rich.console.Console`` built on the first attribute access."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+_out = _LazyConsole()
+_err = _LazyConsole(stderr=True)
+console = cast("Console", _out)
+err_console = cast("Console", _err)
+
+
+def progress_console() -> Console:
+    """The real stderr console, for ``rich.progress.Progress(console=...)``."""
+    return _err.get()
 
 
 def print_json(data: Any) -> None:
@@ -16,6 +48,8 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column)

@@ -7,6 +7,7 @@ import html
 import json
 import socket
 import sys
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,8 @@ def handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _serve(self) -> None:
+            if fake.latency > 0:
+                time.sleep(fake.latency)
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""

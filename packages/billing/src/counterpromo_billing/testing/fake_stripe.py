@@ -89,6 +89,9 @@ class FakeStripe:
         """``webhook_url``: where paying on the fake's checkout page delivers signed events."""
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
+        # Seconds every API request waits before it is answered (a slow Stripe, for benchmarks
+        # and tests of what must not wait on Stripe); settable while serving.
+        self.latency = 0.0
         self._address = (host, port)
         self._lock = threading.RLock()
         self._state = _State()

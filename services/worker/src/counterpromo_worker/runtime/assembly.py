@@ -16,6 +16,7 @@ from counterpromo_worker.liveness import LivenessFile
 from counterpromo_worker.rendering.pool import RenderPool
 from counterpromo_worker.runtime.consumer import Consumer, ConsumerOptions, max_receive_count
 from counterpromo_worker.runtime.context import WorkerServices
+from counterpromo_worker.runtime.deletes import BatchDeleter
 from counterpromo_worker.runtime.metrics import JobMetrics, cloudwatch_job_metrics
 from counterpromo_worker.runtime.outbox_sweeper import OutboxSweeper
 from counterpromo_worker.runtime.processor import Backoff, MessageProcessor, RetryPolicy
@@ -29,13 +30,16 @@ class Worker:
     engine: Engine
     sweeper: OutboxSweeper
     renderer: RenderPool
+    deletes: BatchDeleter
 
     def run(self) -> None:
+        self.deletes.start()
         self.sweeper.start()
         try:
             self.consumer.run()
         finally:
             self.sweeper.stop()
+            self.deletes.stop()
             self.renderer.close()
             self.engine.dispose()
 
@@ -68,8 +72,10 @@ def build_worker(
         time_limits=settings.job_time_limits(),
         renderer=RenderPool(settings.concurrency),
     )
+    deletes = BatchDeleter(queue)
     processor = MessageProcessor(
         queue=queue,
+        deletes=deletes,
         registry=registry,
         services=services,
         retry=RetryPolicy(
@@ -95,4 +101,4 @@ def build_worker(
         clock=services.clock,
         interval_seconds=settings.outbox_interval_seconds,
     )
-    return Worker(consumer, engine, sweeper, services.renderer)
+    return Worker(consumer, engine, sweeper, services.renderer, deletes)

@@ -22,6 +22,7 @@ from counterpromo_storage.queue import (
 )
 
 from counterpromo_worker.runtime.context import JobContext, WorkerServices, lock_running_job
+from counterpromo_worker.runtime.deletes import BatchDeleter
 from counterpromo_worker.runtime.errors import JobAlreadyFinished, permanent_reason
 from counterpromo_worker.runtime.metrics import JobMetrics
 from counterpromo_worker.runtime.registry import HandlerRegistry, HandlerSpec
@@ -76,8 +77,11 @@ class MessageProcessor:
         retry: RetryPolicy,
         visibility_seconds: int,
         metrics: JobMetrics | None = None,
+        deletes: BatchDeleter | None = None,
     ) -> None:
         self.queue = queue
+        # Settled messages are deleted by ``deletes`` in batches, off the job's slot (else here).
+        self.deletes = deletes
         self.registry = registry
         self.services = services
         self.retry = retry
@@ -254,6 +258,9 @@ class MessageProcessor:
             self.queue.change_visibility(message.receipt_handle, seconds)
 
     def _delete(self, message: ReceivedMessage, running: _Running) -> None:
+        if self.deletes is not None:
+            self.deletes.delete(message.receipt_handle)
+            return
         try:
             self.queue.delete(message.receipt_handle)
         except (BotoCoreError, ClientError):

@@ -1,18 +1,22 @@
 """``counterpromo accounts``: list, inspect, create, and put on a plan by hand."""
 
+from __future__ import annotations
+
 import getpass
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from counterpromo_core import accounts, members, usage
-from counterpromo_core.db.models import Account, Member
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import transaction
 from counterpromo_cli.options import AccountArg, JsonOption, YesOption, parse_id
 from counterpromo_cli.output import console, print_fields, print_json, print_table
 
-app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from counterpromo_core.db.models import Account, Member
+
+app = command_group("Customer accounts.")
 
 
 def account_json(account: Account) -> dict[str, Any]:
@@ -41,6 +45,8 @@ def list_accounts(
     json_output: JsonOption = False,
 ) -> None:
     """List accounts, newest first."""
+    from counterpromo_core import accounts
+
     with transaction() as session:
         page = accounts.list_accounts(session, limit=limit, cursor=cursor)
     if json_output:
@@ -63,6 +69,8 @@ def list_accounts(
 @app.command()
 def show(account: AccountArg, json_output: JsonOption = False) -> None:
     """Show one account, its members and its plan's entitlements."""
+    from counterpromo_core import accounts, members, usage
+
     account_id = parse_id(account, "account")
     with transaction() as session:
         found = accounts.get_account(session, account_id)
@@ -103,6 +111,8 @@ def create(  # noqa: PLR0917 - Typer reads each option from a parameter
     json_output: JsonOption = False,
 ) -> None:
     """Create an account with its owner, its currency and its locale."""
+    from counterpromo_core import accounts
+
     with transaction() as session:
         created = accounts.create_account(
             session,
@@ -130,6 +140,8 @@ def set_money(
     """Change the currency and/or locale an account's flyers and reports use."""
     if currency is None and locale is None:
         raise typer.BadParameter("give --currency, --locale or both")
+    from counterpromo_core import accounts
+
     account_id = parse_id(account, "account")
     with transaction() as session:
         changed = accounts.update_account(session, account_id, currency=currency, locale=locale)
@@ -154,6 +166,8 @@ def set_plan(
     yes: YesOption = False,
 ) -> None:
     """Put an account on a plan by hand (support cases); recorded as an audit event."""
+    from counterpromo_core import accounts
+
     account_id = parse_id(account, "account")
     if not yes:
         typer.confirm(f"Put account {account_id} on plan {plan}?", abort=True)

@@ -1,24 +1,22 @@
 """``counterpromo config``: is an environment's configuration complete?"""
 
+from __future__ import annotations
+
 import os
 from dataclasses import dataclass
 from typing import Any
 
 import typer
 from counterpromo_storage import naming
-from counterpromo_storage.clients import secrets_client, ssm_client
-from counterpromo_storage.config import DEPLOYED, read_parameters, read_secret, required_names
 from counterpromo_storage.naming import EnvNames
-from counterpromo_storage.settings import ENV_VARS, read_overrides
-from pydantic import SecretStr
-from sqlalchemy.engine import make_url
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.environment import aws_errors, load, region_and_endpoint, resolve_env
 from counterpromo_cli.masking import mask
 from counterpromo_cli.options import EnvOption, JsonOption
 from counterpromo_cli.output import console, print_json, print_table
 
-app = typer.Typer(help="SSM parameters and secrets of an environment.", no_args_is_help=True)
+app = command_group("SSM parameters and secrets of an environment.")
 
 
 @dataclass(frozen=True)
@@ -34,12 +32,17 @@ class Check:
 
 def _override(field: str) -> str | None:
     """The environment variable that overrides ``field`` in this process, if it is set."""
+    from counterpromo_storage.settings import ENV_VARS, read_overrides
+
     overrides = read_overrides(os.environ)
     var = ENV_VARS.get(field)
     return var if var and getattr(overrides, field, None) else None
 
 
 def _checks(names: EnvNames) -> list[Check]:
+    from counterpromo_storage.clients import secrets_client, ssm_client
+    from counterpromo_storage.config import DEPLOYED, read_parameters, read_secret, required_names
+
     region, endpoint = region_and_endpoint()
     parameters = read_parameters(ssm_client(region, endpoint), names.namespace)
     secrets = secrets_client(region, endpoint)
@@ -92,6 +95,9 @@ def check(env: EnvOption = None, json_output: JsonOption = False) -> None:
 
 
 def _shown(field: str, value: Any) -> Any:
+    from pydantic import SecretStr
+    from sqlalchemy.engine import make_url
+
     if field == "database_url" and isinstance(value, SecretStr):
         return make_url(value.get_secret_value()).render_as_string(hide_password=True)
     if isinstance(value, SecretStr):

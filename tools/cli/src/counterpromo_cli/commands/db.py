@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import database_url as _database_url
 from counterpromo_cli.errors import database_errors
 from counterpromo_cli.migration_errors import migration_errors
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from counterpromo_core.legacy import AdoptionReport, Buckets
 
-app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app = command_group("Database schema migrations.")
 
 UploadsBucketOption = Annotated[
     str | None,
@@ -43,12 +44,12 @@ def _buckets(
     """Bucket names, looked up only if original uploads or assets are to be carried."""
 
     def resolve() -> Buckets:
-        from counterpromo_core.legacy import AdoptionError, Buckets  # noqa: PLC0415
+        from counterpromo_core.legacy import AdoptionError, Buckets
 
         if uploads and assets:
             return Buckets(uploads=uploads, assets=assets)
         if env:
-            from counterpromo_cli.environment import load  # noqa: PLC0415 - AWS only when asked
+            from counterpromo_cli.environment import load  # AWS only when asked
 
             config = load(env)
             return Buckets(
@@ -86,7 +87,7 @@ def upgrade(
     into schema ``legacy`` and their rows carried into ours, in the same transaction;
     the adoption report is printed. Any failure changes nothing and prints one error.
     """
-    from counterpromo_core.db import migrate  # noqa: PLC0415 - keep start-up light
+    from counterpromo_core.db import migrate
 
     url, label = _database_url()
     with database_errors(label), migration_errors("db upgrade"):
@@ -115,7 +116,7 @@ def adopt(
     transaction that is rolled back. Without it, rows not carried earlier (fixed in
     schema legacy since) are carried now and the report is recorded as an audit event.
     """
-    from counterpromo_core.db import migrate  # noqa: PLC0415 - keep start-up light
+    from counterpromo_core.db import migrate
 
     url, label = _database_url()
     with database_errors(label), migration_errors("db adopt"):
@@ -139,7 +140,7 @@ def downgrade(
     yes: YesOption = False,
 ) -> None:
     """Revert migrations down to REVISION. Destroys data in dropped tables."""
-    from counterpromo_core.db import migrate  # noqa: PLC0415 - keep start-up light
+    from counterpromo_core.db import migrate
 
     url, label = _database_url()
     if not yes:
@@ -153,7 +154,7 @@ def downgrade(
 @app.command()
 def current(json_output: JsonOption = False) -> None:
     """Show the database's current revision and the code's head."""
-    from counterpromo_core.db import migrate  # noqa: PLC0415 - keep start-up light
+    from counterpromo_core.db import migrate
 
     url, label = _database_url()
     with database_errors(label):
@@ -169,7 +170,7 @@ def current(json_output: JsonOption = False) -> None:
 @app.command()
 def history(json_output: JsonOption = False) -> None:
     """List the migrations shipped with this version, oldest first."""
-    from counterpromo_core.db import migrate  # noqa: PLC0415 - keep start-up light
+    from counterpromo_core.db import migrate
 
     rows = migrate.history()
     if json_output:

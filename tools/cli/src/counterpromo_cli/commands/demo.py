@@ -1,28 +1,35 @@
 """``counterpromo demo``: a sample CSV to a print-ready PDF and PNG, end to end."""
 
+from __future__ import annotations
+
 import contextlib
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from counterpromo_cli.demo_client import DemoClient, DemoError, DemoResult
 from counterpromo_cli.errors import fail
-from counterpromo_cli.output import console, err_console
+from counterpromo_cli.output import console, err_console, progress_console
+
+if TYPE_CHECKING:
+    from counterpromo_cli.demo_client import DemoClient, DemoResult
 
 SAMPLE_NAME = "sample-products.csv"
 
 
 def run_demo(client: DemoClient, folder: Path, sample: bytes) -> DemoResult:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from counterpromo_cli.demo_client import DemoResult
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=progress_console(),
         transient=True,
     ) as progress:
         step = progress.add_task("creating a promo")
@@ -46,7 +53,7 @@ def run_demo(client: DemoClient, folder: Path, sample: bytes) -> DemoResult:
 @contextlib.contextmanager
 def _own_stack(data_dir: Path) -> Iterator[tuple[str, str]]:
     """A local stack of this process on free ports; yields (API URL, API key)."""
-    from counterpromo_cli.localstack.stack import LocalStack, StackOptions  # noqa: PLC0415
+    from counterpromo_cli.localstack.stack import LocalStack, StackOptions
 
     stack = LocalStack(StackOptions.on_free_ports(data_dir, os.environ.get("DATABASE_URL") or None))
     with err_console.status("starting a local stack (PostgreSQL, moto, API, worker)..."):
@@ -84,7 +91,8 @@ def demo(
     ] = None,
 ) -> None:
     """Upload the shipped sample CSV, render it and download the PDF and PNG."""
-    from counterpromo_cli.localstack.sample import sample_csv_bytes  # noqa: PLC0415
+    from counterpromo_cli.demo_client import DemoClient, DemoError
+    from counterpromo_cli.localstack.sample import sample_csv_bytes
 
     sample = sample_csv_bytes()
     output_dir.mkdir(parents=True, exist_ok=True)

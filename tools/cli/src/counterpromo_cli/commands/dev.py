@@ -73,7 +73,7 @@ def dev(  # noqa: PLR0917 - typer options
     signed webhooks to the API) unless STRIPE_SECRET_KEY is set.
     """
     try:
-        from counterpromo_cli.localstack.stack import (  # noqa: PLC0415
+        from counterpromo_cli.localstack.stack import (
             LocalStack,
             PostgresStartError,
             StackError,

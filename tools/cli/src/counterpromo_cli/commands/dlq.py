@@ -1,21 +1,24 @@
 """``counterpromo dlq``: the jobs dead-letter queue."""
 
+from __future__ import annotations
+
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from counterpromo_core import jobs
-from counterpromo_storage.queue import ReceivedMessage
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import transaction
 from counterpromo_cli.environment import aws_errors
 from counterpromo_cli.errors import fail
 from counterpromo_cli.options import EnvOption, JsonOption, YesOption
-from counterpromo_cli.output import console, err_console, print_json, print_table
+from counterpromo_cli.output import console, print_json, print_table, progress_console
 from counterpromo_cli.queues import env_queue
 
-app = typer.Typer(help="The jobs dead-letter queue.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from counterpromo_storage.queue import ReceivedMessage
+
+app = command_group("The jobs dead-letter queue.")
 
 PEEK_LIMIT = 100
 
@@ -81,6 +84,8 @@ def show(
 
 
 def _redrive_all(env: str | None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     target = env_queue(env)
     with aws_errors():
         total = target.queue.approximate_depth(dlq=True)
@@ -89,7 +94,7 @@ def _redrive_all(env: str | None) -> None:
             TextColumn("redriving"),
             BarColumn(),
             MofNCompleteColumn(),
-            console=err_console,
+            console=progress_console(),
             transient=True,
         ) as progress:
             task = progress.add_task("redrive", total=total)
@@ -155,6 +160,8 @@ def purge(env: EnvOption = None, yes: YesOption = False) -> None:
 def _mark_dead(job_ids: set[uuid.UUID], env: str | None) -> None:
     if not job_ids:
         return
+    from counterpromo_core import jobs
+
     with transaction(env) as session:
         for job_id in job_ids:
             jobs.mark_dead(session, job_id, "its message was purged from the dead-letter queue")

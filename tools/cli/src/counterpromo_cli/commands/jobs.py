@@ -1,16 +1,14 @@
 """``counterpromo jobs``: inspect and retry background jobs; re-send stuck ones."""
 
+from __future__ import annotations
+
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from counterpromo_core import jobs
-from counterpromo_core.db.models import JOB_STATUSES, Job
-from counterpromo_core.errors import NotFound
-from counterpromo_core.ports import SystemClock
-from sqlalchemy.orm import Session
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import session_maker, transaction
 from counterpromo_cli.environment import aws_errors
 from counterpromo_cli.errors import fail
@@ -19,9 +17,15 @@ from counterpromo_cli.output import console, print_fields, print_json, print_tab
 from counterpromo_cli.queues import env_queue
 from counterpromo_cli.signals import stop_event
 
-app = typer.Typer(
-    help="Background jobs (render, parse, export, co-op report).", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from counterpromo_core.db.models import Job
+    from sqlalchemy.orm import Session
+
+# core's ``JOB_STATUSES``, here so that ``--help`` need not import the database model (a test
+# checks that the two agree).
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
+
+app = command_group("Background jobs (render, parse, export, co-op report).")
 
 JobArg = Annotated[str, typer.Argument(help="Job id (UUID).", metavar="JOB_ID")]
 
@@ -55,6 +59,8 @@ def list_jobs(
     json_output: JsonOption = False,
 ) -> None:
     """List jobs, newest first, across all accounts unless --account is given."""
+    from counterpromo_core import jobs
+
     if status is not None and status not in JOB_STATUSES:
         raise fail(f"--status {status!r} is not one of {', '.join(JOB_STATUSES)}")
     account_id = parse_id(account, "account") if account else None
@@ -89,6 +95,9 @@ def list_jobs(
 
 
 def _find(session: Session, job_id: uuid.UUID) -> Job:
+    from counterpromo_core.db.models import Job
+    from counterpromo_core.errors import NotFound
+
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound("job", job_id)
@@ -110,6 +119,8 @@ def show(job: JobArg, json_output: JsonOption = False) -> None:
 @app.command()
 def retry(job: JobArg) -> None:
     """Queue a failed or dead job again (its message is sent by the outbox sweeper)."""
+    from counterpromo_core import jobs
+
     job_id = parse_id(job, "job")
     with transaction() as session:
         found = _find(session, job_id)
@@ -119,6 +130,9 @@ def retry(job: JobArg) -> None:
 
 def _sweep(env: str | None, older_than: dt.timedelta) -> tuple[int, int]:
     """Mark stuck jobs' messages unsent, then send every unsent message."""
+    from counterpromo_core import jobs
+    from counterpromo_core.ports import SystemClock
+
     target = env_queue(env)
     clock = SystemClock()
     with session_maker(env) as sessions, aws_errors():

@@ -1,17 +1,20 @@
 """``counterpromo keys``: an account's API keys."""
 
-from typing import Annotated, Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from counterpromo_core import api_keys
-from counterpromo_core.db.models import ApiKey
-from counterpromo_core.roles import parse_role
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import transaction
 from counterpromo_cli.options import AccountArg, JsonOption, YesOption, parse_id
 from counterpromo_cli.output import console, print_json, print_table
 
-app = typer.Typer(help="API keys of an account.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from counterpromo_core.db.models import ApiKey
+
+app = command_group("API keys of an account.")
 
 
 def key_json(key: ApiKey) -> dict[str, Any]:
@@ -34,6 +37,9 @@ def create(
     json_output: JsonOption = False,
 ) -> None:
     """Create a key; it is printed once and never stored in plain text."""
+    from counterpromo_core import api_keys
+    from counterpromo_core.roles import parse_role
+
     account_id = parse_id(account, "account")
     with transaction() as session:
         created = api_keys.create_api_key(session, account_id, name=name, role=parse_role(role))
@@ -48,6 +54,8 @@ def create(
 @app.command("list")
 def list_keys(account: AccountArg, json_output: JsonOption = False) -> None:
     """List an account's keys (prefixes only)."""
+    from counterpromo_core import api_keys
+
     account_id = parse_id(account, "account")
     with transaction() as session:
         keys = api_keys.list_api_keys(session, account_id)
@@ -68,6 +76,8 @@ def revoke(
     yes: YesOption = False,
 ) -> None:
     """Revoke a key: requests using it are refused from now on."""
+    from counterpromo_core import api_keys
+
     account_id = parse_id(account, "account")
     key_id = parse_id(key, "key")
     if not yes:

@@ -1,13 +1,14 @@
 """``counterpromo ops``: operations as code (CloudWatch alarms)."""
 
+from __future__ import annotations
+
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
-import boto3
 import typer
-from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.naming import DEFAULT_REGION
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.environment import aws_errors, resolve_env
 from counterpromo_cli.errors import fail
 from counterpromo_cli.ops.alarms import (
@@ -23,8 +24,8 @@ from counterpromo_cli.output import console, print_json
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-app = typer.Typer(help="Operations as code.", no_args_is_help=True)
-alarms_app = typer.Typer(help="The environment's CloudWatch alarms.", no_args_is_help=True)
+app = command_group("Operations as code.")
+alarms_app = command_group("The environment's CloudWatch alarms.")
 app.add_typer(alarms_app, name="alarms")
 
 EnvOption = Annotated[
@@ -40,12 +41,16 @@ RegionOption = Annotated[str, typer.Option("--region", envvar="AWS_REGION")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _cloudwatch(region: str, endpoint_url: str | None) -> "CloudWatchClient":
+def _cloudwatch(region: str, endpoint_url: str | None) -> CloudWatchClient:
+    import boto3
+
     return boto3.client("cloudwatch", region_name=region, endpoint_url=endpoint_url)
 
 
 def _elbv2(region: str, endpoint_url: str | None) -> Any:
     # Any: the project installs no elbv2 stubs for one describe call.
+    import boto3
+
     return boto3.client("elbv2", region_name=region, endpoint_url=endpoint_url)
 
 
@@ -57,6 +62,8 @@ def apply(
     json_output: JsonOption = False,
 ) -> None:
     """Create or update every alarm of ENV (idempotent), all notifying the alerts topic."""
+    from counterpromo_storage.clients import ssm_client
+
     names = resolve_env(env)
     try:
         with aws_errors():

@@ -1,17 +1,18 @@
 """``counterpromo plans``: the billing plans in the database."""
 
-from typing import Any
+from __future__ import annotations
 
-import typer
-from counterpromo_core import plans as core_plans
-from counterpromo_core.db.models import BillingPlan
-from counterpromo_core.plans import sync_plans
+from typing import TYPE_CHECKING, Any
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import transaction
 from counterpromo_cli.options import JsonOption
 from counterpromo_cli.output import console, print_json, print_table
 
-app = typer.Typer(help="Billing plans (limits and features).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from counterpromo_core.db.models import BillingPlan
+
+app = command_group("Billing plans (limits and features).")
 
 
 def _limit(value: int | None) -> str:
@@ -37,6 +38,8 @@ def plan_json(plan: BillingPlan) -> dict[str, Any]:
 @app.command("list")
 def list_plans(json_output: JsonOption = False) -> None:
     """List the plans in the database, cheapest first."""
+    from counterpromo_core import plans as core_plans
+
     with transaction() as session:
         plans = core_plans.list_plans(session)
     if json_output:
@@ -72,6 +75,8 @@ def list_plans(json_output: JsonOption = False) -> None:
 @app.command()
 def sync() -> None:
     """Write the plans shipped with this version to the database (insert or update)."""
+    from counterpromo_core.plans import sync_plans
+
     with transaction() as session:
         written = sync_plans(session)
     console.print(f"{written} plans written")

@@ -4,12 +4,13 @@ Imports of the database, AWS and Stripe libraries happen inside the commands, so
 ``counterpromo --help`` stays fast.
 """
 
-# ruff: noqa: PLC0415 - the lazy imports inside the commands are the point
+from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.errors import fail
 from counterpromo_cli.options import EnvOption, JsonOption
 from counterpromo_cli.output import console, print_json, print_table
@@ -19,16 +20,14 @@ if TYPE_CHECKING:
     from counterpromo_storage import naming
     from mypy_boto3_ssm import SSMClient
 
-app = typer.Typer(help="Stripe: price map, webhook events, billing audit.", no_args_is_help=True)
-price_map_app = typer.Typer(
-    help="Stripe price id (or legacy plan id) -> plan code (SSM).", no_args_is_help=True
-)
-events_app = typer.Typer(help="Stored Stripe webhook events.", no_args_is_help=True)
+app = command_group("Stripe: price map, webhook events, billing audit.")
+price_map_app = command_group("Stripe price id (or legacy plan id) -> plan code (SSM).")
+events_app = command_group("Stored Stripe webhook events.")
 app.add_typer(price_map_app, name="price-map")
 app.add_typer(events_app, name="events")
 
 
-def _ssm(env: str | None) -> tuple["SSMClient", "naming.EnvNames"]:
+def _ssm(env: str | None) -> tuple[SSMClient, naming.EnvNames]:
     from counterpromo_storage.clients import ssm_client
 
     from counterpromo_cli.environment import region_and_endpoint, resolve_env
@@ -100,7 +99,7 @@ def price_map_set(
     console.print(f"{names.env}: price {price} -> plan {plan}")
 
 
-def event_json(event: "StripeEvent") -> dict[str, Any]:
+def event_json(event: StripeEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "type": event.type,
@@ -193,7 +192,7 @@ def events_replay(
     console.print(f"event {event_id} ({outcome.event_type}): {outcome.status}")
 
 
-def audit_json(event: "AuditEvent") -> dict[str, Any]:
+def audit_json(event: AuditEvent) -> dict[str, Any]:
     return {
         "created_at": event.created_at,
         "account_id": str(event.account_id) if event.account_id else None,

@@ -1,21 +1,27 @@
 """``counterpromo usage``: what an account used in a month."""
 
+from __future__ import annotations
+
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from counterpromo_core import usage
-from counterpromo_core.ports import Clock, ManualClock, SystemClock
 
+from counterpromo_cli.apps import command_group
 from counterpromo_cli.database import transaction
 from counterpromo_cli.errors import fail
 from counterpromo_cli.options import AccountArg, JsonOption, parse_id
 from counterpromo_cli.output import print_json, print_table
 
-app = typer.Typer(help="Monthly usage against plan limits.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from counterpromo_core.ports import Clock
+
+app = command_group("Monthly usage against plan limits.")
 
 
 def _clock_for(month: str | None) -> Clock:
+    from counterpromo_core.ports import ManualClock, SystemClock
+
     if month is None:
         return SystemClock()
     try:
@@ -34,6 +40,8 @@ def show(
     json_output: JsonOption = False,
 ) -> None:
     """Show an account's counters for a month and its plan's limits."""
+    from counterpromo_core import usage
+
     account_id = parse_id(account, "account")
     clock = _clock_for(month)
     with transaction() as session:
