@@ -76,7 +76,7 @@ def main(
 ) -> None:
     """Counter Promo admin CLI."""
     # The same setup as the API and the worker (standard library only: start-up stays light).
-    from counterpromo_core.logging_setup import LEVELS, configure_logging  # noqa: PLC0415
+    from counterpromo_core.logging_setup import LEVELS, configure_logging
 
     if log_level.upper() not in LEVELS:
         raise typer.BadParameter(f"must be one of {', '.join(LEVELS)}", param_hint="--log-level")

@@ -44,9 +44,9 @@ def migration_errors(command: str) -> Iterator[None]:
 
     Connection failures are left to ``errors.database_errors`` (outside this block).
     """
-    from alembic.util import CommandError  # noqa: PLC0415 - keep start-up light
-    from counterpromo_core.legacy import AdoptionError  # noqa: PLC0415
-    from sqlalchemy.exc import DBAPIError, OperationalError  # noqa: PLC0415
+    from alembic.util import CommandError
+    from counterpromo_core.legacy import AdoptionError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     try:
         yield
