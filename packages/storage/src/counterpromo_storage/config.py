@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
@@ -272,7 +273,15 @@ class ConfigLoader:
             secrets = self._secrets or secrets_client(region, endpoint)
             for field in needed:
                 secret_id = names.path(_SECRETS[field])
-                raw = read_secret(secrets, secret_id)
+                try:
+                    raw = read_secret(secrets, secret_id)
+                except ClientError as error:
+                    # A secret this process does not require and may not read (the worker's
+                    # role has no access to the Stripe secrets) is left unset.
+                    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                    if field in self._required or status != HTTPStatus.FORBIDDEN:
+                        raise
+                    continue
                 if raw is not None and (value := _from_secret(field, raw, secret_id)) is not None:
                     values[field] = value
 
