@@ -10,7 +10,7 @@ import httpx
 import pytest
 from counterpromo_api.app import create_app
 from counterpromo_api.settings import ApiSettings
-from counterpromo_api.testing import ServerThread, Tenant, make_tenant
+from counterpromo_api.testing import ServerThread, Tenant, applied_outcome, make_tenant
 from counterpromo_billing.testing.fake_stripe import FakeStripe
 from counterpromo_core.db.models import Account, StripeEvent
 from counterpromo_storage import naming
@@ -29,12 +29,28 @@ def _post_event(http: httpx.Client, fake: FakeStripe, event: dict[str, object]) 
     )
 
 
-def _checkout_and_pay(http: httpx.Client, fake: FakeStripe, tenant: Tenant, plan: str) -> str:
+def _apply(
+    http: httpx.Client, fake: FakeStripe, sessions: sessionmaker[Session], event: dict[str, object]
+) -> str:
+    """Deliver an event (acknowledged at once) and wait for the applier's outcome."""
+    answer = _post_event(http, fake, event)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] in {"stored", "duplicate"}
+    return applied_outcome(sessions, str(event["id"]))
+
+
+def _checkout_and_pay(
+    http: httpx.Client,
+    fake: FakeStripe,
+    sessions: sessionmaker[Session],
+    tenant: Tenant,
+    plan: str,
+) -> str:
     started = http.post("/v1/billing/checkout", json={"plan_code": plan}, headers=tenant.headers)
     assert started.status_code == 200, started.text
     session_id: str = started.json()["session_id"]
     sub = fake.complete_checkout(session_id)
-    assert _post_event(http, fake, fake.checkout_completed_event(session_id)).status_code == 200
+    assert _apply(http, fake, sessions, fake.checkout_completed_event(session_id)) == "processed"
     return str(sub["id"])
 
 
@@ -42,12 +58,12 @@ def test_billing_shows_trial_end_and_cancel_at_period_end(
     http: httpx.Client, fake_stripe: FakeStripe, sessions: sessionmaker[Session]
 ) -> None:
     tenant = make_tenant(sessions, plan="free")
-    sub_id = _checkout_and_pay(http, fake_stripe, tenant, "pro")
+    sub_id = _checkout_and_pay(http, fake_stripe, sessions, tenant, "pro")
     period_end = fake_stripe.subscription(sub_id)["items"]["data"][0]["current_period_end"]
     fake_stripe.set_trial_end(sub_id, period_end)
     fake_stripe.update_subscription(sub_id, status="trialing", cancel_at_period_end=True)
     event = fake_stripe.subscription_event("customer.subscription.updated", sub_id)
-    assert _post_event(http, fake_stripe, event).json()["outcome"] == "processed"
+    assert _apply(http, fake_stripe, sessions, event) == "processed"
 
     billing = http.get("/v1/billing", headers=tenant.headers)
     assert billing.status_code == 200, billing.text
@@ -65,10 +81,11 @@ def test_an_event_for_a_customer_not_ours_is_acknowledged_and_stored(
     stranger = fake_stripe.create_customer(name="Another product's customer")
     sub = fake_stripe.create_subscription(stranger["id"], "price_somebody_else")
     event = fake_stripe.subscription_event("customer.subscription.created", sub["id"])
-    for _ in range(2):  # Stripe's retry gets the same answer
-        answer = _post_event(http, fake_stripe, event)
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["outcome"] == "unattributed"
+    assert _apply(http, fake_stripe, sessions, event) == "unattributed"
+    # Stripe's retry is acknowledged too: 200, never a 500 that Stripe retries for days.
+    again = _post_event(http, fake_stripe, event)
+    assert again.status_code == 200, again.text
+    assert again.json()["outcome"] == "duplicate"
     with sessions() as session:
         row = session.get_one(StripeEvent, event["id"])
         assert row.ignored_reason is not None
@@ -82,11 +99,11 @@ def test_a_price_mapped_in_ssm_is_used_without_a_restart(
     aws_env: ProvisionedEnv,
 ) -> None:
     tenant = make_tenant(sessions, plan="free")
-    sub_id = _checkout_and_pay(http, fake_stripe, tenant, "starter")
+    sub_id = _checkout_and_pay(http, fake_stripe, sessions, tenant, "starter")
     legacy = f"gold-{uuid.uuid4().hex[:8]}"  # a legacy plan id: not price_...
     fake_stripe.update_subscription(sub_id, price_id=legacy)
     event = fake_stripe.subscription_event("customer.subscription.updated", sub_id)
-    assert _post_event(http, fake_stripe, event).json()["outcome"] == "unattributed"
+    assert _apply(http, fake_stripe, sessions, event) == "unattributed"
 
     ssm = ssm_client(aws_env.region, aws_env.endpoint_url)
     ssm.put_parameter(
@@ -96,7 +113,7 @@ def test_a_price_mapped_in_ssm_is_used_without_a_restart(
         Overwrite=True,
     )
     fresh = fake_stripe.subscription_event("customer.subscription.updated", sub_id)
-    assert _post_event(http, fake_stripe, fresh).json()["outcome"] == "processed"
+    assert _apply(http, fake_stripe, sessions, fresh) == "processed"
     with sessions() as session:
         assert session.get_one(Account, tenant.account_id).plan_code == "dealer"
 

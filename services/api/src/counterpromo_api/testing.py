@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from counterpromo_core import accounts, api_keys
+from counterpromo_core.db.models import StripeEvent
 from counterpromo_core.roles import Role
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,3 +94,24 @@ def make_tenant(
         )
         key = api_keys.create_api_key(session, account.id, name="owner key", role="owner")
         return Tenant(account.id, key.plaintext, sessions)
+
+
+def applied_outcome(
+    sessions: sessionmaker[Session], event_id: str, *, timeout: float = 60.0
+) -> str:
+    """Wait until the background applier has dealt with a stored Stripe event; its outcome:
+    ``processed`` (acted on or ignored), ``unattributed`` (not ours: stored with the reason)
+    or ``failed`` (an attempt failed; it is retried with backoff)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sessions() as session:
+            row = session.get(StripeEvent, event_id)
+            if row is not None and row.ignored_reason is not None:
+                return "unattributed"
+            if row is not None and row.processed_at is not None:
+                return "processed"
+            if row is not None and row.error is not None:
+                return "failed"
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"stripe event {event_id} was not applied within {timeout} s")
+        time.sleep(0.05)
