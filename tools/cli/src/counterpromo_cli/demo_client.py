@@ -76,8 +76,14 @@ class DemoClient:
             paid = None
         if paid is None or paid.status_code != 303:
             raise DemoError(f"checkout: open {url} in a browser to pay (not the fake Stripe)")
-        billing: dict[str, Any] = self._call("billing", "GET", "/v1/billing").json()
-        return billing
+        # The API acknowledges Stripe's events at once and applies them in the background:
+        # wait until the account is on the plan it paid for.
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while True:
+            billing: dict[str, Any] = self._call("billing", "GET", "/v1/billing").json()
+            if billing.get("plan_code") == plan_code or time.monotonic() > deadline:
+                return billing
+            time.sleep(POLL_SECONDS)
 
     def create_promo(self, title: str) -> str:
         response = self._call("create the promo", "POST", "/v1/promos", json={"title": title})
