@@ -98,7 +98,8 @@ def test_show_prints_the_request_id_that_created_the_job(
     assert "req-from-the-api-42" in shown.stdout
 
 
-def test_an_unknown_log_level_is_refused(cli: Cli) -> None:
-    result = cli.run("--log-level", "chatty", "jobs", "list")
+def test_an_unknown_log_level_is_refused(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUNTERPROMO_LOG_LEVEL", "chatty")
+    result = cli.run("jobs", "list")
     assert result.exit_code == 2
-    assert "--log-level" in result.output
+    assert "COUNTERPROMO_LOG_LEVEL" in result.output

@@ -118,7 +118,9 @@ def test_audit_shows_duplicate_subscriptions_cancelled(
     cli: Cli, sessions: sessionmaker[Session], fake_stripe: FakeStripe
 ) -> None:
     with sessions.begin() as session:
-        account = Account(id=uuid.uuid4(), name="Two Tabs Ltd", plan_code="free")
+        account = Account(
+            id=uuid.uuid4(), name="Two Tabs Ltd", plan_code="free", currency="GBP", locale="en-GB"
+        )
         session.add(account)
     customer = fake_stripe.create_customer(account_id=str(account.id))
     first = fake_stripe.create_subscription(customer["id"], "price_test_first")

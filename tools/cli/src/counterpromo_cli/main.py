@@ -6,6 +6,7 @@ and rich's console inside the commands that use them, and help is plain click he
 ``counterpromo --help`` and every ``--help`` below it import none of them (a test checks).
 """
 
+import os
 from typing import Annotated
 
 import typer
@@ -56,6 +57,10 @@ def _show_version(value: bool) -> None:
         raise typer.Exit
 
 
+# The levels of core's logging_setup (not imported here: ``--help`` stays light).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 @app.callback()
 def main(
     version: Annotated[
@@ -64,20 +69,16 @@ def main(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
-    log_level: Annotated[
-        str,
-        typer.Option(
-            "--log-level",
-            envvar="COUNTERPROMO_LOG_LEVEL",
-            help="Log lines (JSON, on stderr, as the API and the worker write them) at this "
-            "level and above.",
-        ),
-    ] = "WARNING",
 ) -> None:
     """Counter Promo admin CLI."""
-    # The same setup as the API and the worker (standard library only: start-up stays light).
-    from counterpromo_core.logging_setup import LEVELS, configure_logging
+    # The level comes from the environment, not an option: typer coerces every non-flag
+    # option through pydantic, which ``--help`` must not pay for.
+    level = os.environ.get("COUNTERPROMO_LOG_LEVEL", "WARNING").upper()
+    if level not in LOG_LEVELS:
+        raise typer.BadParameter(
+            f"COUNTERPROMO_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}"
+        )
+    # The same setup as the API and the worker (standard library only).
+    from counterpromo_core.logging_setup import configure_logging
 
-    if log_level.upper() not in LEVELS:
-        raise typer.BadParameter(f"must be one of {', '.join(LEVELS)}", param_hint="--log-level")
-    configure_logging(log_level)
+    configure_logging(level)
