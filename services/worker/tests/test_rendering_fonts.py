@@ -41,6 +41,8 @@ def promo(items: list[RenderItem], **changes: object) -> RenderInput:
         "title": "Offer",
         "template": "multi-product",
         "items": items,
+        "currency": "EUR",
+        "locale": "de-DE",
         "brand": RenderBrand(),
     }
     fields.update(changes)
