@@ -133,3 +133,12 @@ def test_invisible_format_characters_are_not_refused() -> None:
     # A soft hyphen and a zero-width joiner print nothing, so they need no glyph.
     pdf = render_promo(promo([RenderItem(name="Ham\u00admer\u200d drill", sale_price=Decimal(3))]))
     assert pdf.page_count == 1
+
+
+def test_prices_the_fonts_cannot_write_are_refused_naming_the_locale() -> None:
+    # ja-JP writes yen with the fullwidth sign, which Noto Sans has no glyph for.
+    data = promo(
+        [RenderItem(name="Drill", sale_price=Decimal("1200"))], currency="JPY", locale="ja-JP"
+    )
+    with pytest.raises(RenderError, match=r"prices in JPY written for ja-JP.*U\+FFE5"):
+        render_promo(data)

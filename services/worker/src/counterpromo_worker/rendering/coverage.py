@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import struct
 import unicodedata
+from decimal import Decimal
 from functools import cache
+
+from counterpromo_core.money import format_money
 
 from counterpromo_worker.rendering.fonts import bundled_sans
 from counterpromo_worker.rendering.models import RenderError, RenderInput
@@ -58,6 +61,10 @@ def check_printable(data: RenderInput) -> None:
         ("the call to action", data.cta),
         ("the brand strapline", data.brand.strapline),
     ]
+    # Prices are written the locale's way (e.g. ja-JP's fullwidth yen sign): a sample amount
+    # shows whether the fonts can draw them.
+    sample = format_money(Decimal("1234.56"), data.currency, data.locale)
+    fields.append((f"the prices in {data.currency} written for {data.locale} ({sample})", sample))
     if data.branch is not None:
         fields += [
             ("the branch name", data.branch.name),
