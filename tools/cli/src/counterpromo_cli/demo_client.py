@@ -81,7 +81,8 @@ class DemoClient:
         deadline = time.monotonic() + JOB_TIMEOUT
         while True:
             billing: dict[str, Any] = self._call("billing", "GET", "/v1/billing").json()
-            if billing.get("plan_code") == plan_code or time.monotonic() > deadline:
+            live = billing.get("subscription_status") in ("active", "trialing")
+            if (billing.get("plan_code") == plan_code and live) or time.monotonic() > deadline:
                 return billing
             time.sleep(POLL_SECONDS)
 
