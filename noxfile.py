@@ -87,8 +87,8 @@ COVERAGE_FLOORS = {
     "counterpromo-billing": 90,
     "counterpromo-testing": 70,
     "counterpromo-api": 78,
-    "counterpromo-worker": 80,
-    "counterpromo-cli": 70,
+    "counterpromo-worker": 85,
+    "counterpromo-cli": 68,
     "counterpromo-infra": 90,
 }
 

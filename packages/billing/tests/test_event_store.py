@@ -119,3 +119,24 @@ def test_lock_event_makes_a_second_transaction_wait_for_the_first(
     thread.join(WAIT_LIMIT)
     assert not thread.is_alive()
     assert second_saw == [dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)]
+
+
+def test_lock_event_reads_the_row_again_even_when_the_session_holds_a_stale_copy(
+    sessions: sessionmaker[Session],
+) -> None:
+    event_id = _stored_event(sessions)
+    processed_at = dt.datetime(2026, 11, 20, 11, 0, tzinfo=dt.UTC)
+    with sessions() as session:
+        stale = session.get(StripeEvent, event_id)  # in this transaction's identity map now
+        assert stale is not None
+        assert stale.processed_at is None
+        with sessions.begin() as other:  # another process processes it meanwhile
+            other.execute(
+                update(StripeEvent)
+                .where(StripeEvent.id == event_id)
+                .values(processed_at=processed_at)
+            )
+        # Same transaction (READ COMMITTED): the locking read must replace the stale copy.
+        locked = lock_event(session, event_id)
+        assert locked is not None
+        assert locked.processed_at == processed_at

@@ -210,6 +210,24 @@ def test_redrive_stops_at_max_messages(queue: JobQueue, provisioned_aws: Provisi
     assert len(_drain(queue)) == 3
 
 
+def test_max_messages_counts_the_ones_an_earlier_run_already_sent(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    plain = JobQueue(sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url)
+    for n in range(3):
+        sqs.send_message(QueueUrl=provisioned_aws.jobs_dlq_url, MessageBody=str(n))
+    ledger = {m.message_id for m in plain.dlq_peek()}
+    assert len(ledger) == 3
+    queue = JobQueue(
+        sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url, ledger=ledger
+    )
+    result = queue.dlq_redrive(max_messages=2, wait_seconds=0)
+    assert (result.moved, result.already_moved, result.failed) == (0, 2, 0)
+    assert len(queue.dlq_peek()) == 1
+    assert _drain(queue) == []
+
+
 def _dead_letters(provisioned_aws: ProvisionedEnv, n: int) -> list[dict[str, Any]]:
     """``n`` job messages put straight into the DLQ (with an attribute to keep)."""
     sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
