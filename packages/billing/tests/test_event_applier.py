@@ -4,6 +4,7 @@ event that cannot be applied instead of spinning on it."""
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import stripe
+from counterpromo_billing.clients import connect
 from counterpromo_billing.errors import WebhookError
 from counterpromo_billing.event_applier import EventApplier, accept_event, pending_events
 from counterpromo_billing.testing import FakeStripe
@@ -165,3 +167,38 @@ def test_an_event_that_cannot_be_attributed_is_recorded_once_not_spun_on(
 
 def _price(price_map: dict[str, str], plan: str) -> str:
     return next(price for price, code in price_map.items() if code == plan)
+
+
+def test_an_event_whose_application_fails_is_retried_then_left_for_replay(
+    *,
+    sessions: sessionmaker[Session],
+    fake_stripe: FakeStripe,
+    subscribe: Callable[..., Subscribed],
+    db_engine: Engine,
+    price_map: dict[str, str],
+    clean_events: None,
+) -> None:
+    story = subscribe("pro")
+    event = fake_stripe.subscription_event("customer.subscription.updated", story.subscription_id)
+    _accept(sessions, fake_stripe, event)
+    # Stripe unreachable while applying: the re-fetch fails, every attempt is recorded.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    unreachable = connect("sk_test_dead", api_base=dead, max_network_retries=0)
+    applier = EventApplier(
+        db_engine, stripe=unreachable, price_map=price_map, poll_seconds=0.02, max_attempts=2
+    ).start()
+    try:
+        _wait_for(lambda: _rows(sessions, [event["id"]])[event["id"]].attempts == 2)
+        time.sleep(0.5)  # backoff and the attempt limit: no third try
+    finally:
+        applier.stop()
+    row = _rows(sessions, [event["id"]])[event["id"]]
+    assert row.attempts == 2
+    assert row.processed_at is None
+    assert row.error
+    with sessions() as session:
+        assert pending_events(session, limit=10, max_attempts=2) == []
+        # With attempts left (a replay, or a higher limit) it is pending again.
+        assert [p.id for p in pending_events(session, limit=10, max_attempts=3)] == [event["id"]]
