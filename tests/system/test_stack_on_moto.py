@@ -43,7 +43,7 @@ class DeployedDev:
     logs: Path
 
 
-def _client(service: Literal["acm", "cloudformation"], endpoint: str) -> Any:
+def _client(service: Literal["acm", "cloudformation", "ecs", "ecr"], endpoint: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint,
@@ -132,6 +132,31 @@ def test_moto_creates_every_type_but_the_ones_named(deployed: DeployedDev) -> No
         "/counterpromo/dev/stripe/webhook_secret",
     }
     assert all(r["DeletionPolicy"] == "Retain" for r in secrets.values())
+
+
+def test_the_deploy_names_release_sh_reads_name_what_the_stack_created(
+    deployed: DeployedDev,
+) -> None:
+    ssm = deployed.clients.ssm
+    deploy: dict[str, str] = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(
+        Path="/counterpromo/dev/deploy/", Recursive=True
+    ):
+        deploy |= {p["Name"].rsplit("/", 1)[1]: p["Value"] for p in page["Parameters"]}
+    endpoint = deployed.environ["AWS_ENDPOINT_URL"]
+    ecs = _client("ecs", endpoint)
+    services = ecs.describe_services(
+        cluster=deploy["cluster"], services=[deploy["api_service"], deploy["worker_service"]]
+    )
+    assert [s["serviceName"] for s in services["services"]] == [
+        "counterpromo-dev-svc-api",
+        "counterpromo-dev-svc-worker",
+    ]
+    assert all(s["desiredCount"] == 0 for s in services["services"])  # ServicesRunning=false
+    repositories = _client("ecr", endpoint).describe_repositories()["repositories"]
+    uris = {r["repositoryUri"].rsplit("/", 1)[1] for r in repositories}
+    for key in ("api_repository_uri", "worker_repository_uri"):
+        assert deploy[key].rsplit("/", 1)[1] in uris
 
 
 def _config_check(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
