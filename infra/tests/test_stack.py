@@ -3,7 +3,9 @@ parameters, services, scaling, roles, trust, alarms, and dev/prod separation."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from typing import Any
 
 import pytest
@@ -296,6 +298,7 @@ APP_PARAMETERS = {
     "s3/assets_bucket",
     "s3/exports_bucket",
     "app/url",
+    "api/public_url",
     "stripe/price_starter_monthly",
     "stripe/price_pro_monthly",
     "stripe/price_dealer_monthly",
@@ -334,6 +337,32 @@ def test_every_parameter_the_application_reads_exists(dev: Template) -> None:
             "PGHOST",
             "PGPASSWORD",
         } <= injected
+
+
+def _covers(resource: object, arn: str) -> bool:
+    return isinstance(resource, str) and fnmatch.fnmatchcase(arn, resource)
+
+
+def test_api_public_url_is_the_public_origin_input_and_the_api_reads_it(dev: Template) -> None:
+    origin = dev.to_json()["Parameters"]["PublicOrigin"]
+    assert origin["Default"] == "https://dev.counterpromo.com"
+    pattern = re.compile(origin["AllowedPattern"])
+    assert pattern.match("https://app.example.com")
+    assert not pattern.match("https://app.example.com/api")  # an origin, never a path
+    assert not pattern.match("https://app.example.com/")
+    dev.has_resource_properties(
+        "AWS::SSM::Parameter",
+        {"Name": "/counterpromo/dev/api/public_url", "Value": {"Ref": "PublicOrigin"}},
+    )
+    arn = "arn:aws:ssm:eu-west-2:437064342167:parameter/counterpromo/dev/api/public_url"
+    reads = [
+        s
+        for s in _statements(dev, "counterpromo-dev-ecs-task-app")
+        if "ssm:GetParametersByPath" in _actions([s]) and s["Effect"] == "Allow"
+    ]
+    assert any(_covers(r, arn) for s in reads for r in s["Resource"])
+    other_env = arn.replace("/dev/", "/prod/")
+    assert not any(_covers(r, other_env) for s in reads for r in s["Resource"])
 
 
 def test_deploy_names_are_published_for_release_sh(dev: Template) -> None:

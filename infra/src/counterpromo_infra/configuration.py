@@ -51,6 +51,18 @@ class Configuration(Construct):
             ),
             "APP_URL": self.parameter(n.APP_URL_PARAM, f"https://{settings.host}"),
         }
+        public_origin = CfnParameter(
+            scope,
+            "PublicOrigin",
+            type="String",
+            # An origin only: scheme and host, no path (the API adds the prefix it was
+            # reached by, /api behind the ALB) and no trailing slash.
+            allowed_pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?$",
+            constraint_description="an origin such as https://app.example.com (no path)",
+            description="The API's public origin, written to /counterpromo/{env}/api/public_url",
+            default=f"https://{settings.host}",
+        ).value_as_string
+        self.public_origin = self.parameter(n.API_PUBLIC_URL_PARAM, public_origin)
         self.parameter("db/host", database.instance.db_instance_endpoint_address)
         self.parameter("db/port", database.instance.db_instance_endpoint_port)
         self.parameter("db/name", "counterpromo")

@@ -19,6 +19,9 @@ UPLOADS_BUCKET_PARAM = "s3/uploads_bucket"
 ASSETS_BUCKET_PARAM = "s3/assets_bucket"
 EXPORTS_BUCKET_PARAM = "s3/exports_bucket"
 APP_URL_PARAM = "app/url"
+# The API's public origin (``https://app.example.com``): the API appends the path prefix a
+# request came in by (``/api``) to build absolute URLs.
+API_PUBLIC_URL_PARAM = "api/public_url"
 PLANS_WITH_PRICES = ("starter", "pro", "dealer")
 DATABASE_SECRET = "db/postgres"  # noqa: S105 - a name, not a value
 STRIPE_SECRET_KEY_SECRET = "stripe/secret_key"  # noqa: S105
