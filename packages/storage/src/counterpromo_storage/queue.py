@@ -85,16 +85,20 @@ def backoff_visibility(
     cap: int = 900,
     jitter: Callable[[], float] = random.random,
 ) -> int:
-    """Seconds to keep a failed message hidden before its next try, with full jitter.
+    """Seconds to keep a failed message hidden before its next try, with equal jitter.
 
     The ceiling doubles from ``base`` on each receive (``base * 2^(n-1)``, at most ``cap``);
-    the delay is a uniformly random part of it (``jitter()`` in ``[0, 1)``), so messages
-    that failed together (an outage) do not all come back at the same moment. The one
-    backoff of the project: the worker's retries use it.
+    the delay is half the ceiling plus a uniformly random part of the other half
+    (``jitter()`` in ``[0, 1)``), so messages that failed together (an outage) do not all
+    come back at the same moment, and the retries of one message still span at least half
+    the doubling schedule: with full jitter (0 to the ceiling) all of a message's tries could
+    land within a short outage and send it to the DLQ. The one backoff of the project: the
+    worker's retries use it.
     """
     exponent = min(max(receive_count, 1) - 1, 30)
     ceiling = min(base * (1 << exponent), cap, MAX_VISIBILITY)
-    return min(ceiling, round(ceiling * jitter()))
+    half = ceiling / 2
+    return min(ceiling, round(half + half * jitter()))
 
 
 def _validation_summary(error: ValidationError) -> str:

@@ -73,7 +73,7 @@ class WorkerSettings(BaseSettings):
 
     def retry_backoff(self, receive_count: int) -> int:
         """Seconds a message stays hidden after a transient failure on this receive
-        (storage's ``backoff_visibility``: full jitter under the doubling ceiling)."""
+        (storage's ``backoff_visibility``: equal jitter under the doubling ceiling)."""
         return backoff_visibility(
             receive_count, base=self.retry_base_seconds, cap=self.retry_max_seconds
         )
