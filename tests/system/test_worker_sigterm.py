@@ -33,7 +33,9 @@ EXIT_SLACK_PER_STARTUP = 2.0
 
 @pytest.mark.parametrize(
     ("grace_seconds", "expected"),
-    [(20.0, "succeeded"), (1.0, "handed_back")],
+    # A grace far above a branch pack's render time (seconds; more on a loaded machine): the
+    # worker exits as soon as its jobs finish, so a generous grace costs nothing when fast.
+    [(60.0, "succeeded"), (1.0, "handed_back")],
     ids=["jobs-finish-within-grace", "grace-too-short-jobs-handed-back"],
 )
 def test_sigterm_under_load(
