@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 SQS_BATCH = 10
 MAX_VISIBILITY = 12 * 3600  # SQS's limit
+# Bounds the shift of the backoff (a huge receive count); any value whose ceiling passes
+# MAX_VISIBILITY gives the same delays.
+_MAX_EXPONENT = 30
 REDRIVEN_FROM = "counterpromo-redriven-from"
 # The X-Request-Id of the API request that created the job (also ``request_id`` in the body).
 REQUEST_ID_ATTRIBUTE = "counterpromo-request-id"
@@ -92,7 +95,7 @@ def backoff_visibility(
     that failed together (an outage) do not all come back at the same moment. The one
     backoff of the project: the worker's retries use it.
     """
-    exponent = min(max(receive_count, 1) - 1, 30)
+    exponent = min(max(receive_count, 1) - 1, _MAX_EXPONENT)
     ceiling = min(base * (1 << exponent), cap, MAX_VISIBILITY)
     return min(ceiling, round(ceiling * jitter()))
 
@@ -306,7 +309,12 @@ class JobQueue:
         self._release(self._require_dlq(), [found])
         return parse_message(found)
 
-    def dlq_redrive_one(self, wanted: str, *, hold_seconds: int = 30) -> RedrivenMessage | None:
+    def dlq_redrive_one(
+        self,
+        wanted: str,
+        *,
+        hold_seconds: int = 30,  # pragma: no mutate (a timing: the hold while it searches)
+    ) -> RedrivenMessage | None:
         """Move one DLQ message (by message id or job id) back to the main queue; None if absent.
 
         The same rules as ``dlq_redrive``: the body and attributes are kept, the copy carries
@@ -320,7 +328,7 @@ class JobQueue:
         dlq = self._require_dlq()
         already = found["MessageId"] in self._ledger
         if not already:
-            entry = _redrive_entry(0, found)
+            entry = _redrive_entry(0, found)  # pragma: no mutate (send_message ignores the Id)
             try:
                 self._sqs.send_message(
                     QueueUrl=self.queue_url,
@@ -338,8 +346,8 @@ class JobQueue:
         self,
         *,
         max_messages: int | None = None,
-        wait_seconds: int = 1,
-        visibility_timeout: int = 60,
+        wait_seconds: int = 1,  # pragma: no mutate (a timing: how long an empty receive waits)
+        visibility_timeout: int = 60,  # pragma: no mutate (a timing: the hold while it sends)
     ) -> RedriveResult:
         """Move DLQ messages back to the main queue: receive -> send -> delete, 10 at a time.
 
@@ -349,8 +357,9 @@ class JobQueue:
         """
         dlq = self._require_dlq()
         moved = already = failed = 0
-        while max_messages is None or moved + already + failed < max_messages:
-            limit = SQS_BATCH if max_messages is None else max_messages - moved - already - failed
+        # A failed send ends the run (below), so only moved and already-moved ones count here.
+        while max_messages is None or moved + already < max_messages:
+            limit = SQS_BATCH if max_messages is None else max_messages - moved - already
             batch = self._raw_receive(dlq, min(SQS_BATCH, limit), wait_seconds, visibility_timeout)
             if not batch:
                 break
