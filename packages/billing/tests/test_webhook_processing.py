@@ -21,7 +21,7 @@ from counterpromo_billing.webhooks import (
     receive_event,
     unattributed_events,
 )
-from counterpromo_core.db.models import StripeEvent
+from counterpromo_core.db.models import Account, StripeEvent
 from counterpromo_core.errors import NotFound
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -412,3 +412,49 @@ def test_an_expired_checkout_is_recorded_against_its_account_and_changes_nothing
     assert (outcome.status, outcome.account_id) == ("processed", account_id)
     assert _event_row(sessions, expired["id"]).account_id == account_id
     assert billing_state(account_id).plan_code == "free"
+
+
+def test_an_account_is_never_linked_to_a_customer_deleted_in_stripe(
+    *,
+    make_account: Callable[..., uuid.UUID],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    stripe_client: stripe.StripeClient,
+    plan_prices: dict[str, str],
+    billing_state: ReadState,
+) -> None:
+    account_id = make_account()
+    customer = fake_stripe.create_customer(account_id=str(account_id))
+    sub = fake_stripe.create_subscription(customer["id"], plan_prices["pro"])
+    event = fake_stripe.subscription_event("customer.subscription.created", sub["id"])
+    stripe_client.v1.customers.delete(customer["id"])  # before its event arrives
+
+    outcome = deliver(event)
+    assert outcome.status == "unattributed"
+    assert outcome.error is not None
+    assert "was deleted" in outcome.error
+    state = billing_state(account_id)
+    assert (state.stripe_customer_id, state.plan_code) == (None, "free")
+
+
+def test_only_a_failed_payment_stamps_payment_failed_at(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+) -> None:
+    started = subscribe("pro")
+    for event in started.events:
+        deliver(event)
+
+    def stamped() -> bool:
+        with sessions() as session:
+            account = session.get_one(Account, started.account_id)
+            return account.payment_failed_at is not None
+
+    deliver(fake_stripe.invoice_event("invoice.paid", started.subscription_id))
+    assert not stamped()
+    fake_stripe.update_subscription(started.subscription_id, status="past_due")
+    deliver(fake_stripe.invoice_event("invoice.payment_failed", started.subscription_id))
+    assert stamped()
