@@ -458,3 +458,27 @@ def test_only_a_failed_payment_stamps_payment_failed_at(
     fake_stripe.update_subscription(started.subscription_id, status="past_due")
     deliver(fake_stripe.invoice_event("invoice.payment_failed", started.subscription_id))
     assert stamped()
+
+
+def test_an_event_of_another_customer_naming_a_linked_account_is_unattributed(
+    *,
+    subscribe: Callable[..., Subscribed],
+    deliver: Deliver,
+    fake_stripe: FakeStripe,
+    plan_prices: dict[str, str],
+    billing_state: ReadState,
+) -> None:
+    started = subscribe("starter")
+    for event in started.events:
+        deliver(event)
+    linked = fake_stripe.subscription(started.subscription_id)["customer"]
+    # A second customer whose metadata names the same account (made outside our checkout).
+    other = fake_stripe.create_customer(account_id=str(started.account_id))
+    sub = fake_stripe.create_subscription(other["id"], plan_prices["dealer"])
+
+    outcome = deliver(fake_stripe.subscription_event("customer.subscription.created", sub["id"]))
+    assert outcome.status == "unattributed"
+    assert outcome.error is not None
+    assert f"is linked to Stripe customer {linked}" in outcome.error
+    state = billing_state(started.account_id)
+    assert (state.stripe_customer_id, state.plan_code) == (linked, "starter")
