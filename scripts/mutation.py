@@ -61,6 +61,7 @@ BILLING_TESTS = (
     "packages/billing/tests/test_event_store.py",
     "packages/billing/tests/test_webhook_processing.py",
     "packages/billing/tests/test_webhook_disorder.py",
+    "packages/billing/tests/test_one_live_subscription.py",
     # 15 s of sampled orders: the storm and the delayed-event tests cover the same rules.
     "--deselect",
     "packages/billing/tests/test_webhook_disorder.py"
