@@ -228,6 +228,66 @@ def test_max_messages_counts_the_ones_an_earlier_run_already_sent(
     assert _drain(queue) == []
 
 
+def test_redrive_records_what_it_sent_in_the_callers_ledger(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    for n in range(3):
+        sqs.send_message(QueueUrl=provisioned_aws.jobs_dlq_url, MessageBody=str(n))
+    dead = {
+        m.message_id
+        for m in JobQueue(
+            sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url
+        ).dlq_peek()
+    }
+    # The ledger a caller keeps between runs (so a run whose delete failed never resends).
+    ledger: set[str] = set()
+    queue = JobQueue(
+        sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url, ledger=ledger
+    )
+    assert queue.dlq_redrive(wait_seconds=0).moved == 3
+    assert ledger == dead
+
+
+def test_redrive_that_cannot_send_stops_and_leaves_every_message_in_the_dlq(
+    provisioned_aws: ProvisionedEnv,
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    for n in range(3):
+        sqs.send_message(QueueUrl=provisioned_aws.jobs_dlq_url, MessageBody=str(n))
+    ledger: set[str] = set()
+    broken = JobQueue(
+        sqs, provisioned_aws.jobs_queue_url + "-gone", provisioned_aws.jobs_dlq_url, ledger=ledger
+    )
+    # Room for more than three: a run that went on after the failure would count them again.
+    result = broken.dlq_redrive(max_messages=10, wait_seconds=0)
+    assert (result.moved, result.already_moved, result.failed) == (0, 0, 3)
+    assert ledger == set()
+    left = broken.dlq_peek(max_messages=10)  # handed back visible at once
+    assert sorted(m.raw_body for m in left) == ["0", "1", "2"]
+    assert all(m.receive_count == 2 for m in left)
+
+
+@pytest.mark.parametrize("sent_earlier", [False, True], ids=["fresh", "sent-earlier"])
+def test_max_messages_holds_across_batches(
+    provisioned_aws: ProvisionedEnv, *, sent_earlier: bool
+) -> None:
+    sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)
+    for n in range(12):
+        sqs.send_message(QueueUrl=provisioned_aws.jobs_dlq_url, MessageBody=str(n))
+    plain = JobQueue(sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url)
+    ledger = {m.message_id for m in plain.dlq_peek(max_messages=20)} if sent_earlier else set()
+    queue = JobQueue(
+        sqs, provisioned_aws.jobs_queue_url, provisioned_aws.jobs_dlq_url, ledger=ledger
+    )
+    # Eleven of twelve: a batch of ten, then a batch of one.
+    result = queue.dlq_redrive(max_messages=11, wait_seconds=0)
+    expected = (0, 11, 0) if sent_earlier else (11, 0, 0)
+    assert (result.moved, result.already_moved, result.failed) == expected
+    assert len(queue.dlq_peek(max_messages=20)) == 1
+    assert len(_drain(queue)) == (0 if sent_earlier else 11)
+
+
 def _dead_letters(provisioned_aws: ProvisionedEnv, n: int) -> list[dict[str, Any]]:
     """``n`` job messages put straight into the DLQ (with an attribute to keep)."""
     sqs = sqs_client(provisioned_aws.region, provisioned_aws.endpoint_url)

@@ -24,6 +24,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from counterpromo_core.db.models import Account, AuditEvent, BillingPlan, utcnow
@@ -183,9 +184,7 @@ def _current_state(
         )
         if s is not None
     ]
-    if not candidates:
-        return None
-    return candidates[0] if len(candidates) == 1 else preferred_subscription(*candidates)
+    return reduce(preferred_subscription, candidates) if candidates else None
 
 
 def _plan_for(session: Session, state: SubscriptionState, prices: PriceSource) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Literal, NoReturn, get_args
+from typing import Literal, NoReturn, cast, get_args
 
 from sqlalchemy import ColumnElement, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -117,7 +117,9 @@ def _raise_limit_exceeded(
             UsageMonthly.account_id == account_id, UsageMonthly.month == month
         )
     )
-    raise LimitExceeded(metric, limit[0] or 0, used or 0, next_month_start(now))
+    # Only a plan with a limit refuses, so the (one-column) row holds an int.
+    ceiling = cast(int, limit[0])  # pragma: no mutate (limit[-1] is limit[0] in a 1-tuple)
+    raise LimitExceeded(metric, ceiling, used or 0, next_month_start(now))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 SQS_BATCH = 10
 MAX_VISIBILITY = 12 * 3600  # SQS's limit
+# Bounds the shift of the backoff (a huge receive count); any value whose ceiling passes
+# MAX_VISIBILITY gives the same delays.
+_MAX_EXPONENT = 30
 REDRIVEN_FROM = "counterpromo-redriven-from"
 # The X-Request-Id of the API request that created the job (also ``request_id`` in the body).
 REQUEST_ID_ATTRIBUTE = "counterpromo-request-id"
@@ -95,7 +98,7 @@ def backoff_visibility(
     land within a short outage and send it to the DLQ. The one backoff of the project: the
     worker's retries use it.
     """
-    exponent = min(max(receive_count, 1) - 1, 30)
+    exponent = min(max(receive_count, 1) - 1, _MAX_EXPONENT)
     ceiling = min(base * (1 << exponent), cap, MAX_VISIBILITY)
     half = ceiling / 2
     return min(ceiling, round(half + half * jitter()))
@@ -310,7 +313,12 @@ class JobQueue:
         self._release(self._require_dlq(), [found])
         return parse_message(found)
 
-    def dlq_redrive_one(self, wanted: str, *, hold_seconds: int = 30) -> RedrivenMessage | None:
+    def dlq_redrive_one(
+        self,
+        wanted: str,
+        *,
+        hold_seconds: int = 30,  # pragma: no mutate (a timing: the hold while it searches)
+    ) -> RedrivenMessage | None:
         """Move one DLQ message (by message id or job id) back to the main queue; None if absent.
 
         The same rules as ``dlq_redrive``: the body and attributes are kept, the copy carries
@@ -324,7 +332,7 @@ class JobQueue:
         dlq = self._require_dlq()
         already = found["MessageId"] in self._ledger
         if not already:
-            entry = _redrive_entry(0, found)
+            entry = _redrive_entry(0, found)  # pragma: no mutate (send_message ignores the Id)
             try:
                 self._sqs.send_message(
                     QueueUrl=self.queue_url,
@@ -342,8 +350,8 @@ class JobQueue:
         self,
         *,
         max_messages: int | None = None,
-        wait_seconds: int = 1,
-        visibility_timeout: int = 60,
+        wait_seconds: int = 1,  # pragma: no mutate (a timing: how long an empty receive waits)
+        visibility_timeout: int = 60,  # pragma: no mutate (a timing: the hold while it sends)
     ) -> RedriveResult:
         """Move DLQ messages back to the main queue: receive -> send -> delete, 10 at a time.
 
@@ -353,8 +361,9 @@ class JobQueue:
         """
         dlq = self._require_dlq()
         moved = already = failed = 0
-        while max_messages is None or moved + already + failed < max_messages:
-            limit = SQS_BATCH if max_messages is None else max_messages - moved - already - failed
+        # A failed send ends the run (below), so only moved and already-moved ones count here.
+        while max_messages is None or moved + already < max_messages:
+            limit = SQS_BATCH if max_messages is None else max_messages - moved - already
             batch = self._raw_receive(dlq, min(SQS_BATCH, limit), wait_seconds, visibility_timeout)
             if not batch:
                 break
