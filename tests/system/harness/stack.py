@@ -41,10 +41,12 @@ class StackOptions:
     worker_wait_seconds: int = 2
     worker_visibility_seconds: int = 10
     worker_grace_seconds: float = 20
-    # A transient failure (the database outage) is retried after 1 s, 2 s, 4 s... (production:
-    # 30 s doubling): recovery is tested, not the wait.
-    worker_retry_base_seconds: int = 1
-    worker_retry_max_seconds: int = 4
+    # A transient failure (the database outage) is retried under a ceiling of 2 s, 4 s, 8 s,
+    # 8 s (production: 30 s doubling): recovery is tested, not the wait. With equal jitter
+    # the four waits before the DLQ add up to at least 11 s, more than the 5 s outage plus
+    # the time the services take to notice it is over.
+    worker_retry_base_seconds: int = 2
+    worker_retry_max_seconds: int = 8
     queue_visibility_seconds: int = 5
     log_level: str = "INFO"
 
