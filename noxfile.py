@@ -2,7 +2,8 @@
 coverage and a floor per member), the deploy checks and the system tests. Not in the default
 run: ``bench`` (benchmarks), ``consumers`` (the libraries installed alone from wheels, as
 another team would), ``mutation`` (the killed share of mutants of the rule modules) and
-``bump`` (a member's version and its dependents' pins).
+``bump`` (a member's version and its dependents' pins) and ``system_under_load`` (the system
+tests three times beside a CPU hog on every core).
 
 Each member's tests run in an environment that holds only that member's own
 dependencies (``uv sync --package NAME --locked --exact``), so a member that
@@ -12,9 +13,12 @@ imports something it does not declare fails here, not in production.
 from __future__ import annotations
 
 import email
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -173,6 +177,28 @@ def system(session: nox.Session) -> None:
     Stripe, with faults (kill -9, SIGTERM, database and AWS outages), a webhook storm and load."""
     _sync(session, "--only-group", "system", "--compile-bytecode")
     session.run("pytest", "tests/system", *session.posargs)
+
+
+@nox.session(default=False)
+def system_under_load(session: nox.Session) -> None:
+    """The system tests several times in a row (``-- RUNS``, default 3) with a busy loop
+    on every core beside them: they must hold on a machine that is not quiet."""
+    runs = int(session.posargs[0]) if session.posargs else 3
+    _sync(session, "--only-group", "system", "--compile-bytecode")
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        for run in range(1, runs + 1):
+            started = time.monotonic()
+            session.run("pytest", "tests/system", "-q")
+            took = time.monotonic() - started
+            session.log(f"run {run}/{runs}: green in {took:.0f} s beside {len(hogs)} CPU hogs")
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 # Files other than modules that a wheel must carry for its package to work when installed.

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from counterpromo_api.applier_process import ApplierProcess, build_applier
 from counterpromo_api.oidc import OidcVerifier
 from counterpromo_api.settings import ApiSettings
 
@@ -53,19 +54,15 @@ def _s3(config: AppConfig) -> S3Client:
     )
 
 
-def _applier(
-    config: AppConfig,
-    settings: ApiSettings,
-    client: stripe.StripeClient | None,
-    prices: LivePrices,
-) -> EventApplier | None:
-    """The background applier of stored Stripe events, on an engine of its own (each lane
-    holds one connection) so that a webhook storm never takes connections from requests."""
+def _applier(config: AppConfig, settings: ApiSettings) -> EventApplier | ApplierProcess | None:
+    """The background applier of stored Stripe events: in a child process (the default),
+    or in a thread of this one (``WEBHOOK_APPLIER_PROCESS=false``)."""
     lanes = settings.webhook_applier_concurrency
-    if client is None or lanes == 0:
+    if config.stripe_secret_key is None or lanes == 0:
         return None
-    engine = create_db_engine(config.database_url.get_secret_value(), pool_size=lanes)
-    return EventApplier(engine, stripe=client, price_map=prices, concurrency=lanes)
+    if settings.webhook_applier_process:
+        return ApplierProcess(config, lanes=lanes, log_level=settings.log_level)
+    return build_applier(config, lanes)
 
 
 def _stripe(config: AppConfig) -> stripe.StripeClient | None:
@@ -89,7 +86,7 @@ class Services:
     prices: LivePrices
     clock: Clock
     oidc: OidcVerifier | None
-    applier: EventApplier | None
+    applier: EventApplier | ApplierProcess | None
 
     @classmethod
     def build(cls, config: AppConfig, settings: ApiSettings, *, clock: Clock | None) -> Services:
@@ -121,13 +118,14 @@ class Services:
             prices=prices,
             clock=clock or SystemClock(),
             oidc=oidc,
-            applier=_applier(config, settings, client, prices),
+            applier=_applier(config, settings),
         )
 
     def close(self) -> None:
         if self.applier is not None:
             self.applier.stop()
-            self.applier.engine.dispose()
+            if isinstance(self.applier, EventApplier):
+                self.applier.engine.dispose()
         self.engine.dispose()
 
 

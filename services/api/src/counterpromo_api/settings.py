@@ -56,6 +56,9 @@ class ApiSettings(BaseSettings):
     webhook_applier_concurrency: int = Field(
         default=16, ge=0, le=64, validation_alias="WEBHOOK_APPLIER_CONCURRENCY"
     )
+    # The applier runs in a child process, so applying a storm of events never takes the
+    # GIL from requests; false: in a thread of this process (one process less, for tests).
+    webhook_applier_process: bool = Field(default=True, validation_alias="WEBHOOK_APPLIER_PROCESS")
 
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
     @classmethod
