@@ -82,7 +82,12 @@ def preview_cost(runs: int = 5) -> PreviewCost:
         for n in range(1, PREVIEW_ITEMS + 1)
     ]
     data = RenderInput(
-        title="Long flyer", template="multi-product", items=items, brand=RenderBrand()
+        title="Long flyer",
+        template="multi-product",
+        items=items,
+        brand=RenderBrand(),
+        currency="USD",
+        locale="en-US",
     )
     pdf = compile_flyer(data, "pdf")[0]
     return PreviewCost(
@@ -228,15 +233,20 @@ def worker_jobs_per_second(
             for _ in range(jobs_count)
         ]
     queue = JobQueue(aws_clients(config).sqs, config.jobs_queue_url, config.jobs_dlq_url)
-    jobs.dispatch_outbox(sessions, queue, limit=jobs_count, clock=clock)
-
     worker = build_worker(
         config, WorkerSettings(concurrency=concurrency, wait_seconds=1), default_registry()
     )
     thread = threading.Thread(target=worker.run, name="bench-worker", daemon=True)
-    started = time.perf_counter()
     thread.start()
     try:
+        # Steady state, as a deployed worker runs: its render processes are up before timing.
+        deadline = time.monotonic() + 120
+        while len(worker.renderer.idle_pids()) < concurrency:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker's render processes did not start")
+            time.sleep(0.05)
+        started = time.perf_counter()
+        jobs.dispatch_outbox(sessions, queue, limit=jobs_count, clock=clock)
         while _unfinished(sessions, job_ids):
             time.sleep(0.02)
         elapsed = time.perf_counter() - started

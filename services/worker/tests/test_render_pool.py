@@ -76,3 +76,17 @@ def test_a_closed_pool_kills_its_processes() -> None:
     [pid] = renderer.idle_pids()
     renderer.close()
     assert _gone(pid)
+
+
+def test_warming_starts_every_process_once_and_renders_use_them() -> None:
+    renderer = RenderPool(2)
+    try:
+        assert renderer.warm() == 2
+        warmed = sorted(renderer.idle_pids())
+        assert len(warmed) == 2
+        assert renderer.warm() == 0  # already full: nothing more started
+        renderer.render(_promo(1), preview_ppi=36, timeout=120)
+        assert sorted(renderer.idle_pids()) == warmed
+    finally:
+        renderer.close()
+    assert all(_gone(pid) for pid in warmed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -108,6 +109,7 @@ class RenderPool:
         if size < 1:
             raise ValueError("a render pool needs at least one process")
         self._context = multiprocessing.get_context("spawn")
+        self._size = size
         self._slots = threading.BoundedSemaphore(size)
         self._idle: queue.LifoQueue[_RenderProcess] = queue.LifoQueue()
         self._lock = threading.Lock()
@@ -131,6 +133,25 @@ class RenderPool:
                 raise
             self._give_back(process)
             return output
+
+    def warm(self) -> int:
+        """Start the pool's processes now, side by side, so the first renders do not pay
+        for starting Typst; the number started. A process that cannot start is left to
+        the first render that needs it."""
+        missing = self._size - self._idle.qsize()
+        if missing <= 0:
+            return 0
+        with ThreadPoolExecutor(missing, thread_name_prefix="render-warm") as starting:
+            futures = [starting.submit(_RenderProcess, self._context) for _ in range(missing)]
+        started = 0
+        for future in futures:
+            try:
+                process = future.result()
+            except RenderProcessFailed:
+                continue
+            self._give_back(process)
+            started += 1
+        return started
 
     def idle_pids(self) -> list[int]:
         """The process ids of the idle render processes (for tests and diagnostics)."""

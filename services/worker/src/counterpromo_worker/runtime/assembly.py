@@ -33,6 +33,8 @@ class Worker:
     deletes: BatchDeleter
 
     def run(self) -> None:
+        # Before the first receive: a job never waits for its render process to start.
+        self.renderer.warm()
         self.deletes.start()
         self.sweeper.start()
         try:
