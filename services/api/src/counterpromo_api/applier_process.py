@@ -2,7 +2,8 @@
 
 Applying an event waits on Stripe, builds the SDK's objects and writes to the database: in
 the API's own process that work would take the GIL from requests, so a webhook storm would
-slow every user down. In a child process it competes only for CPU, which the OS shares.
+slow every user down. In a child process it competes only for CPU, and at a lower priority
+(``NICENESS``), so when the CPU is short the OS runs the requests first.
 
 The child is ``spawn``ed (no thread or connection of the parent is copied), gets the
 parent's ``AppConfig`` (no second read of SSM or Secrets Manager) and runs
@@ -34,6 +35,8 @@ log = logging.getLogger("counterpromo_api.applier")
 
 PARENT_CHECK_SECONDS = 1.0
 RESTART_CHECK_SECONDS = 2.0
+NICENESS = 10
+"""Added to the child's nice value: applying events yields the CPU to requests."""
 STOP_SECONDS = 15.0
 """How long ``stop`` waits for lanes to finish the event they apply before killing."""
 
@@ -55,6 +58,8 @@ def _serve(  # pragma: no cover - runs in the child process (the system tests dr
     config: AppConfig, *, lanes: int, log_level: str, wake: Event, stop: Event, parent: int
 ) -> None:
     configure_logging(log_level)
+    # Background work: when the CPU is short, requests of the parent go first.
+    os.nice(NICENESS)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         # Ctrl-C reaches the whole process group: the parent decides when this one stops.
