@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
+from typing import Any
 
+import psycopg
 import pytest
 from counterpromo_core import accounts
 from counterpromo_core.plans import PlanDefinition, sync_plans
@@ -65,3 +68,33 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
         s.begin()
         yield s
         s.rollback()
+
+
+@contextmanager
+def _statements_sent(session: Session) -> Iterator[list[str]]:
+    """The SQL the session's connection sends meanwhile, whether through SQLAlchemy or
+    straight through psycopg (a ``HotQuery``): both make their cursors from the DBAPI
+    connection, whose cursor factory records each statement."""
+    sent: list[str] = []
+
+    class Recording(psycopg.Cursor[Any]):
+        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(" ".join(str(query).split()))
+            return super().execute(query, *args, **kwargs)
+
+    connection: Any = session.connection().connection.driver_connection
+    saved = connection.cursor_factory
+    connection.cursor_factory = Recording
+    try:
+        yield sent
+    finally:
+        connection.cursor_factory = saved
+
+
+StatementsSent = Callable[[Session], AbstractContextManager[list[str]]]
+
+
+@pytest.fixture
+def statements_sent() -> StatementsSent:
+    """``with statements_sent(session) as sent:``: the SQL statements sent meanwhile."""
+    return _statements_sent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from counterpromo_core import api_keys
@@ -12,8 +13,10 @@ from counterpromo_core.db.models import ApiKey
 from counterpromo_core.errors import PermissionDenied
 from counterpromo_core.ports import ManualClock
 from counterpromo_core.roles import Actor, Role
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+
+StatementsSent = Callable[[Session], AbstractContextManager[list[str]]]
 
 NewAccount = Callable[..., uuid.UUID]
 
@@ -92,26 +95,17 @@ def test_last_used_is_written_at_most_once_a_minute(
 
 
 def test_a_recently_used_key_costs_one_select_and_no_update(
-    session: Session, new_account: NewAccount, clock: ManualClock
+    session: Session, new_account: NewAccount, clock: ManualClock, statements_sent: StatementsSent
 ) -> None:
     created = api_keys.create_api_key(session, new_account(), name="CI", role="admin")
     api_keys.authenticate(session, created.plaintext, clock=clock)  # writes last_used_at
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]).split()[0].upper())
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(session) as sent:
         clock.advance(dt.timedelta(seconds=59))
         assert api_keys.authenticate(session, created.plaintext, clock=clock) is not None
-        assert statements == ["SELECT"]
+        assert [s.split()[0] for s in sent] == ["SELECT"]
         clock.advance(dt.timedelta(seconds=2))
         assert api_keys.authenticate(session, created.plaintext, clock=clock) is not None
-        assert statements == ["SELECT", "SELECT", "UPDATE"]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+        assert [s.split()[0] for s in sent] == ["SELECT", "SELECT", "UPDATE"]
 
 
 def test_list_keys_of_the_account(session: Session, new_account: NewAccount) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 
 import pytest
@@ -24,8 +25,10 @@ from counterpromo_core.schemas import (
     PromoPatch,
 )
 from pydantic import ValidationError
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+
+StatementsSent = Callable[[Session], AbstractContextManager[list[str]]]
 
 NewAccount = Callable[..., uuid.UUID]
 
@@ -297,21 +300,12 @@ def test_list_pages_through_every_promo_once(
 
 
 def test_list_gives_summaries_without_items(
-    session: Session, new_account: NewAccount, clock: ManualClock
+    session: Session, new_account: NewAccount, clock: ManualClock, statements_sent: StatementsSent
 ) -> None:
     account_id = new_account("dealer")
     promo = _promo(session, account_id, clock, subhead="Trade only", items=[HAMMER, SAW])
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(session) as sent:
         [listed] = promos.list_promos(session, account_id).items
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert listed == promos.PromoSummary(
         id=promo.id,
         title="Spring sale",
@@ -323,8 +317,8 @@ def test_list_gives_summaries_without_items(
         created_at=promo.created_at,
         updated_at=promo.updated_at,
     )
-    assert len(statements) == 1
-    assert "promo_items" not in statements[0]
+    assert len(sent) == 1
+    assert "promo_items" not in sent[0]
 
 
 def test_list_rejects_bad_cursor_limit_and_status(

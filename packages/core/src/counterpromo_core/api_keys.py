@@ -15,10 +15,12 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from counterpromo_core.db.hot_path import HotQuery
 from counterpromo_core.db.models import ApiKey, Member, utcnow
 from counterpromo_core.errors import PermissionDenied, ValidationFailed
 from counterpromo_core.lookup import get_owned
@@ -30,6 +32,23 @@ _KEY = re.compile(r"^(cpk_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Compared against when the prefix is unknown, so both paths do the same work.
 _DUMMY_HASH = hashlib.sha256(b"counterpromo-no-such-key").hexdigest()
+
+
+class _KeyRow(NamedTuple):
+    id: uuid.UUID
+    account_id: uuid.UUID
+    member_id: uuid.UUID | None
+    role: str
+    key_hash: str
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+_KEY_BY_PREFIX = HotQuery.of(
+    select(*(getattr(ApiKey, name) for name in _KeyRow._fields)).where(
+        ApiKey.prefix == bindparam("prefix")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,7 @@ def create_api_key(
 def authenticate(session: Session, plaintext: str, *, clock: Clock) -> Actor | None:
     """The actor a key stands for, or None (unknown, malformed, wrong secret, revoked).
 
-    One SELECT of the key's columns (no ORM entity: this runs on every request). The
+    One SELECT of the key's columns, a ``HotQuery`` (this runs on every request). The
     ``last_used_at`` UPDATE is sent only when the stored time is older than
     ``LAST_USED_RESOLUTION``, and its WHERE repeats that condition, so concurrent requests
     still write it at most once a minute.
@@ -94,23 +113,8 @@ def authenticate(session: Session, plaintext: str, *, clock: Clock) -> Actor | N
     if match is None:
         return None
     prefix, secret = match.groups()
-    # Through the session's connection (plain columns, no ORM loading): this runs on every
-    # request.
-    row = (
-        session.connection()
-        .execute(
-            select(
-                ApiKey.id,
-                ApiKey.account_id,
-                ApiKey.member_id,
-                ApiKey.role,
-                ApiKey.key_hash,
-                ApiKey.revoked_at,
-                ApiKey.last_used_at,
-            ).where(ApiKey.prefix == prefix)
-        )
-        .one_or_none()
-    )
+    found = _KEY_BY_PREFIX.first(session, {"prefix": prefix})
+    row = _KeyRow(*found) if found is not None else None
     expected = row.key_hash if row is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
     if row is None or not matches or row.revoked_at is not None:

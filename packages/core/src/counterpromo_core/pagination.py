@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, tuple_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from counterpromo_core.errors import ValidationFailed
@@ -68,24 +68,7 @@ def paginate(
 ) -> Page[T]:
     """Run ``statement`` (which selects one entity) one page at a time, newest first."""
     statement = _page_of(statement, created_at=created_at, id=id, limit=limit, cursor=cursor)
-    return _cut(list(session.scalars(statement).unique()), limit)
-
-
-def paginate_rows(
-    session: Session,
-    statement: Select[Any],
-    *,
-    created_at: InstrumentedAttribute[dt.datetime],
-    id: InstrumentedAttribute[uuid.UUID],
-    limit: int,
-    cursor: str | None,
-) -> Page[Row[Any]]:
-    """Like ``paginate`` for a statement that selects columns (``created_at`` and ``id``
-    among them): plain rows, no ORM objects, for lists that show summaries."""
-    statement = _page_of(statement, created_at=created_at, id=id, limit=limit, cursor=cursor)
-    # Through the session's connection: plain columns need none of the ORM's result loading
-    # (a list is the hottest read; the ORM path cost as much CPU as the rest of the query).
-    return _cut(list(session.connection().execute(statement)), limit)
+    return cut_page(list(session.scalars(statement).unique()), limit)
 
 
 def _page_of(
@@ -103,8 +86,9 @@ def _page_of(
     return statement.order_by(created_at.desc(), id.desc()).limit(limit + 1)
 
 
-def _cut(rows: list[T], limit: int) -> Page[T]:
-    """The page out of ``limit + 1`` rows: the extra one only says that more follow."""
+def cut_page(rows: list[T], limit: int) -> Page[T]:
+    """The page out of ``limit + 1`` rows (newest first, each with ``created_at`` and
+    ``id``): the extra one only says that more follow."""
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -117,8 +101,8 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "Page",
     "check_limit",
+    "cut_page",
     "decode_cursor",
     "encode_cursor",
     "paginate",
-    "paginate_rows",
 ]

@@ -15,13 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
+from counterpromo_core.db.hot_path import HotQuery
 from counterpromo_core.db.models import PROMO_STATUSES, Promo, PromoItem, utcnow
 from counterpromo_core.errors import NotFound, PreconditionFailed, ValidationFailed
 from counterpromo_core.lookup import ensure_pictures_owned, get_owned
-from counterpromo_core.pagination import Page, paginate_rows
+from counterpromo_core.pagination import Page, check_limit, cut_page, decode_cursor
 from counterpromo_core.ports import Clock
 from counterpromo_core.schemas import (
     MAX_ITEMS_PER_PROMO,
@@ -173,6 +174,27 @@ class PromoSummary:
 _SUMMARY_COLUMNS = tuple(getattr(Promo, f.name) for f in fields(PromoSummary))
 
 
+def _summary_page(*, by_status: bool, after: bool) -> HotQuery:
+    statement = select(*_SUMMARY_COLUMNS).where(Promo.account_id == bindparam("account_id"))
+    if by_status:
+        statement = statement.where(Promo.status == bindparam("status"))
+    if after:
+        statement = statement.where(
+            tuple_(Promo.created_at, Promo.id)
+            < tuple_(bindparam("after_created"), bindparam("after_id"))
+        )
+    statement = statement.order_by(Promo.created_at.desc(), Promo.id.desc())
+    return HotQuery.of(statement.limit(bindparam("limit")))
+
+
+# One compiled statement per shape of the request: with or without a status, first page or not.
+_SUMMARY_PAGES = {
+    (by_status, after): _summary_page(by_status=by_status, after=after)
+    for by_status in (False, True)
+    for after in (False, True)
+}
+
+
 def list_promos(
     session: Session,
     account_id: uuid.UUID,
@@ -183,24 +205,19 @@ def list_promos(
 ) -> Page[PromoSummary]:
     """A page of the account's promos, newest first, as summaries (no items).
 
-    One SELECT of the summary columns: no ORM objects, no items (``get_promo`` reads one
-    promo with its items).
+    One SELECT of the summary columns, a ``HotQuery`` (the hottest read of the API); no
+    items (``get_promo`` reads one promo with its items).
     """
-    statement = select(*_SUMMARY_COLUMNS).where(Promo.account_id == account_id)
+    check_limit(limit)
+    params: dict[str, object] = {"account_id": account_id, "limit": limit + 1}
     if status is not None:
         if status not in PROMO_STATUSES:
             raise ValidationFailed.single("status", f"must be one of {', '.join(PROMO_STATUSES)}")
-        statement = statement.where(Promo.status == status)
-    page = paginate_rows(
-        session,
-        statement,
-        created_at=Promo.created_at,
-        id=Promo.id,
-        limit=limit,
-        cursor=cursor,
-    )
-    items = [PromoSummary(**row._mapping) for row in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+        params["status"] = status
+    if cursor is not None:
+        params["after_created"], params["after_id"] = decode_cursor(cursor)
+    query = _SUMMARY_PAGES[status is not None, cursor is not None]
+    return cut_page([PromoSummary(*row) for row in query.rows(session, params)], limit)
 
 
 def update_promo(
