@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from counterpromo_core import accounts, jobs, promos, work
 from counterpromo_core.db import create_db_engine, session_factory
@@ -101,16 +102,28 @@ def preview_cost(runs: int = 5) -> PreviewCost:
 @dataclass(frozen=True)
 class BenchResult:
     render_median_s: float
+    render_cpu_s: float
     render_runs: int
     jobs: int
     concurrency: int
-    jobs_per_second: float
+    worker: WorkerRun
     preview: PreviewCost
+
+    @property
+    def jobs_per_second(self) -> float:
+        return self.worker.jobs_per_second
 
     @property
     def ratio(self) -> float:
         """End-to-end jobs/s over in-process renders/s (1.0: the pipeline costs nothing)."""
         return self.jobs_per_second * self.render_median_s
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The raw render's CPU over the worker's own CPU per job (its threads and its
+        render processes; not moto's): 1.0 if running a job cost only its render."""
+        own = self.worker.cpu_ms_per_job["worker"] + self.worker.cpu_ms_per_job["render processes"]
+        return self.render_cpu_s * 1000 / own
 
     def report(self) -> str:
         return "\n".join(
@@ -121,6 +134,10 @@ class BenchResult:
                 f"worker end to end through SQS/S3 (moto) and PostgreSQL: {self.jobs} render "
                 f"jobs, concurrency {self.concurrency}: {self.jobs_per_second:.2f} jobs/s",
                 f"ratio end-to-end jobs/s : in-process renders/s = {self.ratio:.2f}",
+                "CPU per job: "
+                + ", ".join(f"{k} {v:.1f} ms" for k, v in self.worker.cpu_ms_per_job.items())
+                + f"; the raw render {self.render_cpu_s * 1000:.1f} ms CPU",
+                f"ratio raw render CPU : the worker's own CPU per job = {self.cpu_ratio:.2f}",
                 self.preview.report(),
             ]
         )
@@ -141,9 +158,8 @@ def _items() -> list[ItemIn]:
     ]
 
 
-def render_median_seconds(runs: int = 15) -> float:
-    """The median wall time of ``render_promo`` for a 12-item promo (one warm-up run first)."""
-    data = RenderInput(
+def _bench_render_input() -> RenderInput:
+    return RenderInput(
         title="Spring Trade Event",
         subhead="Account holders only",
         cta="Order at the counter",
@@ -155,19 +171,37 @@ def render_median_seconds(runs: int = 15) -> float:
         currency="USD",
         locale="en-US",
     )
+
+
+def render_times(runs: int = 15) -> tuple[float, float]:
+    """The median wall time and the median CPU time of ``render_promo`` for a 12-item promo
+    (one warm-up run first)."""
+    data = _bench_render_input()
     render_promo(data, preview_ppi=96)
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         render_promo(data, preview_ppi=96)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def render_median_seconds(runs: int = 15) -> float:
+    """The median wall time of ``render_promo`` for a 12-item promo (one warm-up run first)."""
+    return render_times(runs)[0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def moto_process() -> Iterator[str]:
+def moto_process() -> Iterator[tuple[str, int]]:
     """moto's server in its own process (in this one it would compete with the worker for
-    the GIL, which AWS never does); yields its endpoint."""
+    the GIL, which AWS never does); yields its endpoint and process id."""
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -180,27 +214,33 @@ def moto_process() -> Iterator[str]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("moto's server did not start")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
+@dataclass(frozen=True)
+class LocalStack:
+    database_url: str
+    moto_pid: int
+
+
 @contextmanager
-def local_stack() -> Iterator[str]:
-    """A migrated PostgreSQL database and a provisioned moto; yields the database URL.
+def local_stack() -> Iterator[LocalStack]:
+    """A migrated PostgreSQL database and a provisioned moto.
 
     Sets the environment variables ``load_config()`` reads (as the worker's container would).
     """
     saved = dict(os.environ)
     os.environ.update(LOCAL_CREDENTIALS)
     try:
-        with database_server() as server, moto_process() as endpoint:
+        with database_server() as server, moto_process() as (endpoint, moto_pid):
             url = server.create_database()
             try:
                 env = provision("bench", endpoint_url=endpoint)
                 os.environ.update(env.environ() | {"DATABASE_URL": url})
-                yield url
+                yield LocalStack(url, moto_pid)
             finally:
                 server.drop_database(url)
     finally:
@@ -208,12 +248,21 @@ def local_stack() -> Iterator[str]:
         os.environ.update(saved)
 
 
+@dataclass(frozen=True)
+class WorkerRun:
+    jobs_per_second: float
+    cpu_ms_per_job: dict[str, float]
+    """CPU per job by process: this one (the worker's threads, and the bench's polling), the
+    render processes, moto (the stand-in for AWS)."""
+
+
 def worker_jobs_per_second(
-    database_url: str, *, jobs_count: int = 24, concurrency: int = 2
-) -> float:
-    """Queue ``jobs_count`` renders of a 12-item promo, then time the real worker through them."""
+    stack: LocalStack, *, jobs_count: int = 24, concurrency: int = 2
+) -> WorkerRun:
+    """Queue ``jobs_count`` renders of a 12-item promo, then time the real worker through
+    them, in steady state (its render processes already up, as in a deployed worker)."""
     config = load_config()
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(stack.database_url)
     sessions = session_factory(engine)
     clock = SystemClock()
     with sessions.begin() as session:
@@ -239,22 +288,33 @@ def worker_jobs_per_second(
     thread = threading.Thread(target=worker.run, name="bench-worker", daemon=True)
     thread.start()
     try:
-        # Steady state, as a deployed worker runs: its render processes are up before timing.
         deadline = time.monotonic() + 120
         while len(worker.renderer.idle_pids()) < concurrency:
             if time.monotonic() > deadline:
                 raise RuntimeError("the worker's render processes did not start")
             time.sleep(0.05)
+        renderers = worker.renderer.idle_pids()
+        cpu_before = {
+            "worker": time.process_time(),
+            "render processes": sum(_cpu_seconds(pid) for pid in renderers),
+            "moto": _cpu_seconds(stack.moto_pid),
+        }
         started = time.perf_counter()
         jobs.dispatch_outbox(sessions, queue, limit=jobs_count, clock=clock)
         while _unfinished(sessions, job_ids):
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu_after = {
+            "worker": time.process_time(),
+            "render processes": sum(_cpu_seconds(pid) for pid in renderers),
+            "moto": _cpu_seconds(stack.moto_pid),
+        }
     finally:
         worker.request_stop()
         thread.join(timeout=60)
         engine.dispose()
-    return jobs_count / elapsed
+    cpu = {k: (cpu_after[k] - cpu_before[k]) * 1000 / jobs_count for k in cpu_before}
+    return WorkerRun(jobs_count / elapsed, cpu)
 
 
 def _unfinished(sessions: object, job_ids: list[uuid.UUID]) -> int:
@@ -270,11 +330,11 @@ def _unfinished(sessions: object, job_ids: list[uuid.UUID]) -> int:
 
 
 def run(*, renders: int = 15, jobs_count: int = 24, concurrency: int = 2) -> BenchResult:
-    median = render_median_seconds(renders)
+    median, cpu = render_times(renders)
     preview = preview_cost()
-    with local_stack() as database_url:
-        rate = worker_jobs_per_second(database_url, jobs_count=jobs_count, concurrency=concurrency)
-    return BenchResult(median, renders, jobs_count, concurrency, rate, preview)
+    with local_stack() as stack:
+        measured = worker_jobs_per_second(stack, jobs_count=jobs_count, concurrency=concurrency)
+    return BenchResult(median, cpu, renders, jobs_count, concurrency, measured, preview)
 
 
 def main(argv: list[str] | None = None) -> None:
