@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,9 @@ class Services:
     clock: Clock
     oidc: OidcVerifier | None
     applier: EventApplier | ApplierProcess | None
+    # How many webhook deliveries this process stores at once; the rest wait their turn, so
+    # a burst from Stripe cannot crowd out users' requests (Stripe waits seconds for an answer).
+    webhook_intake: asyncio.Semaphore
 
     @classmethod
     def build(cls, config: AppConfig, settings: ApiSettings, *, clock: Clock | None) -> Services:
@@ -119,6 +123,7 @@ class Services:
             clock=clock or SystemClock(),
             oidc=oidc,
             applier=_applier(config, settings),
+            webhook_intake=asyncio.Semaphore(settings.webhook_max_concurrent),
         )
 
     def close(self) -> None:

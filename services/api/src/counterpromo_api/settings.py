@@ -59,6 +59,11 @@ class ApiSettings(BaseSettings):
     # The applier runs in a child process, so applying a storm of events never takes the
     # GIL from requests; false: in a thread of this process (one process less, for tests).
     webhook_applier_process: bool = Field(default=True, validation_alias="WEBHOOK_APPLIER_PROCESS")
+    # Webhook deliveries verified and stored at once by this process; others queue (cheaply,
+    # on the event loop) instead of taking the CPU and threads users' requests need.
+    webhook_max_concurrent: int = Field(
+        default=2, ge=1, le=64, validation_alias="WEBHOOK_MAX_CONCURRENT"
+    )
 
     @field_validator("forwarded_allow_ips", "oidc_algorithms", mode="before")
     @classmethod

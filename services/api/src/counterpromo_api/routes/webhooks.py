@@ -45,13 +45,14 @@ async def stripe_webhook(
         raise ApiProblem(503, "billing-unavailable", "billing is not configured here")
     payload = await request.body()
     try:
-        accepted = await run_in_threadpool(
-            event_applier.accept_event,
-            services.sessions,
-            payload,
-            stripe_signature,
-            secrets=[s.get_secret_value() for s in services.config.stripe_webhook_secrets],
-        )
+        async with services.webhook_intake:
+            accepted = await run_in_threadpool(
+                event_applier.accept_event,
+                services.sessions,
+                payload,
+                stripe_signature,
+                secrets=[s.get_secret_value() for s in services.config.stripe_webhook_secrets],
+            )
     except WebhookError as exc:
         raise ApiProblem(400, "webhook-rejected", str(exc)) from exc
     if services.applier is not None and not accepted.duplicate:
