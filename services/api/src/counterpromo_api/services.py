@@ -88,8 +88,9 @@ class Services:
     clock: Clock
     oidc: OidcVerifier | None
     applier: EventApplier | ApplierProcess | None
-    # How many webhook deliveries this process stores at once; the rest wait their turn, so
-    # a burst from Stripe cannot crowd out users' requests (Stripe waits seconds for an answer).
+    # How many webhook deliveries this process stores at once; the rest wait their turn
+    # (milliseconds: storing is one short transaction), so a burst from Stripe cannot crowd
+    # out users' requests.
     webhook_intake: asyncio.Semaphore
 
     @classmethod
