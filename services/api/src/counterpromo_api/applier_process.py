@@ -30,6 +30,7 @@ from counterpromo_core.db import create_db_engine
 from counterpromo_core.logging_setup import configure_logging
 from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.settings import AppConfig
+from stripe import StripeClient
 
 log = logging.getLogger("counterpromo_api.applier")
 
@@ -41,17 +42,23 @@ STOP_SECONDS = 15.0
 """How long ``stop`` waits for lanes to finish the event they apply before killing."""
 
 
-def build_applier(config: AppConfig, lanes: int) -> EventApplier:
-    """The applier of ``config``'s environment, on an engine of its own (one connection per
-    lane, so a storm never takes connections from requests)."""
-    client = stripe_client(config, max_network_retries=1)
-    prices = LivePrices.from_ssm(
+def live_prices(config: AppConfig) -> LivePrices:
+    """The price maps of ``config``'s environment, followed in SSM (a ``price-map set`` is
+    used without a restart), starting from the maps ``config`` already holds."""
+    return LivePrices.from_ssm(
         ssm_client(config.region, config.aws_endpoint_url),
         config.env,
         initial=prices_from_config(config),
     )
+
+
+def build_applier(
+    config: AppConfig, lanes: int, *, stripe: StripeClient, prices: LivePrices
+) -> EventApplier:
+    """The applier of ``config``'s environment, on an engine of its own (one connection per
+    lane, so a storm never takes connections from requests)."""
     engine = create_db_engine(config.database_url.get_secret_value(), pool_size=lanes)
-    return EventApplier(engine, stripe=client, price_map=prices, concurrency=lanes)
+    return EventApplier(engine, stripe=stripe, price_map=prices, concurrency=lanes)
 
 
 def _serve(  # pragma: no cover - runs in the child process (the system tests drive it)
@@ -68,7 +75,8 @@ def _serve(  # pragma: no cover - runs in the child process (the system tests dr
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    applier = build_applier(config, lanes).start()
+    client = stripe_client(config, max_network_retries=1)
+    applier = build_applier(config, lanes, stripe=client, prices=live_prices(config)).start()
     log.info("stripe applier started", extra={"lanes": lanes, "pid": os.getpid()})
     try:
         while not stop.is_set() and os.getppid() == parent:

@@ -12,18 +12,16 @@ from botocore.config import Config
 from counterpromo_billing.clients import stripe_client
 from counterpromo_billing.event_applier import EventApplier
 from counterpromo_billing.live_prices import LivePrices
-from counterpromo_billing.prices import prices_from_config
 from counterpromo_core.db import create_db_engine, session_factory
 from counterpromo_core.ports import Clock, SystemClock
 from counterpromo_storage.blobs import BlobStore
-from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.queue import JobQueue
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
-from counterpromo_api.applier_process import ApplierProcess, build_applier
+from counterpromo_api.applier_process import ApplierProcess, build_applier, live_prices
 from counterpromo_api.oidc import OidcVerifier
 from counterpromo_api.settings import ApiSettings
 
@@ -55,15 +53,21 @@ def _s3(config: AppConfig) -> S3Client:
     )
 
 
-def _applier(config: AppConfig, settings: ApiSettings) -> EventApplier | ApplierProcess | None:
+def _applier(
+    config: AppConfig,
+    settings: ApiSettings,
+    client: stripe.StripeClient | None,
+    prices: LivePrices,
+) -> EventApplier | ApplierProcess | None:
     """The background applier of stored Stripe events: in a child process (the default),
-    or in a thread of this one (``WEBHOOK_APPLIER_PROCESS=false``)."""
+    or in a thread of this one sharing its Stripe client and price maps
+    (``WEBHOOK_APPLIER_PROCESS=false``)."""
     lanes = settings.webhook_applier_concurrency
-    if config.stripe_secret_key is None or lanes == 0:
+    if client is None or lanes == 0:
         return None
     if settings.webhook_applier_process:
         return ApplierProcess(config, lanes=lanes, log_level=settings.log_level)
-    return build_applier(config, lanes)
+    return build_applier(config, lanes, stripe=client, prices=prices)
 
 
 def _stripe(config: AppConfig) -> stripe.StripeClient | None:
@@ -106,11 +110,7 @@ class Services:
                 algorithms=settings.oidc_algorithms,
             )
         client = _stripe(config)
-        prices = LivePrices.from_ssm(
-            ssm_client(config.region, config.aws_endpoint_url),
-            config.env,
-            initial=prices_from_config(config),
-        )
+        prices = live_prices(config)
         return cls(
             config=config,
             settings=settings,
@@ -123,7 +123,7 @@ class Services:
             prices=prices,
             clock=clock or SystemClock(),
             oidc=oidc,
-            applier=_applier(config, settings),
+            applier=_applier(config, settings, client, prices),
             webhook_intake=asyncio.Semaphore(settings.webhook_max_concurrent),
         )
 
