@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -64,3 +64,24 @@ def http(api_url: str) -> Iterator[httpx.Client]:
 def tenant(sessions: sessionmaker[Session]) -> Tenant:
     """A fresh account on the dealer plan (no monthly promo limit) with an owner key."""
     return make_tenant(sessions, plan="dealer")
+
+
+PaidCheckout = Callable[[httpx.Client, Tenant], tuple[bytes, dict[str, str]]]
+
+
+@pytest.fixture
+def paid_checkout(fake_stripe: FakeStripe) -> PaidCheckout:
+    """``pay(http, tenant)``: a Checkout of the starter plan started through the API and paid
+    in the fake Stripe; the signed delivery of its ``checkout.session.completed`` event
+    (body, headers), not yet sent."""
+
+    def pay(http: httpx.Client, tenant: Tenant) -> tuple[bytes, dict[str, str]]:
+        started = http.post(
+            "/v1/billing/checkout", json={"plan_code": "starter"}, headers=tenant.headers
+        )
+        session_id = started.json()["session_id"]
+        fake_stripe.complete_checkout(session_id)
+        payload, signature = fake_stripe.sign(fake_stripe.checkout_completed_event(session_id))
+        return payload, {"Stripe-Signature": signature, "Content-Type": "application/json"}
+
+    return pay

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,12 +16,13 @@ from counterpromo_api.app import create_app
 from counterpromo_api.applier_process import ApplierProcess
 from counterpromo_api.services import Services
 from counterpromo_api.settings import ApiSettings
-from counterpromo_api.testing import ServerThread, make_tenant
+from counterpromo_api.testing import ServerThread, Tenant, make_tenant
 from counterpromo_billing.event_applier import EventApplier
-from counterpromo_billing.testing.fake_stripe import FakeStripe
 from counterpromo_core.db.models import Account, StripeEvent
 from counterpromo_storage.settings import AppConfig
 from sqlalchemy.orm import Session, sessionmaker
+
+PaidCheckout = Callable[[httpx.Client, Tenant], tuple[bytes, dict[str, str]]]
 
 
 def _gone(pid: int) -> bool:
@@ -40,7 +42,7 @@ def _wait(condition: object, what: str, timeout: float = 30) -> None:
 
 
 def test_events_are_applied_by_a_child_process_that_stops_with_the_api(
-    api_config: AppConfig, fake_stripe: FakeStripe, sessions: sessionmaker[Session]
+    api_config: AppConfig, paid_checkout: PaidCheckout, sessions: sessionmaker[Session]
 ) -> None:
     app = create_app(api_config, settings=ApiSettings(webhook_applier_concurrency=2))
     services: Services = app.state.services
@@ -52,17 +54,8 @@ def test_events_are_applied_by_a_child_process_that_stops_with_the_api(
         assert services.applier.is_alive()
 
         tenant = make_tenant(sessions, plan="free")
-        started = http.post(
-            "/v1/billing/checkout", json={"plan_code": "starter"}, headers=tenant.headers
-        )
-        session_id = started.json()["session_id"]
-        fake_stripe.complete_checkout(session_id)
-        payload, signature = fake_stripe.sign(fake_stripe.checkout_completed_event(session_id))
-        delivered = http.post(
-            "/webhooks/stripe",
-            content=payload,
-            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
-        )
+        payload, headers = paid_checkout(http, tenant)
+        delivered = http.post("/webhooks/stripe", content=payload, headers=headers)
         assert delivered.status_code == 200, delivered.text
         event_id = delivered.json()["event_id"]
 

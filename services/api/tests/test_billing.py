@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import httpx
 from counterpromo_api.testing import Tenant, make_tenant
@@ -11,6 +12,8 @@ from counterpromo_billing.testing.fake_stripe import FakeStripe
 from counterpromo_core.db.models import Account, StripeEvent
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+
+PaidCheckout = Callable[[httpx.Client, Tenant], tuple[bytes, dict[str, str]]]
 
 
 def _account(sessions: sessionmaker[Session], tenant: Tenant) -> Account:
@@ -87,18 +90,15 @@ def _wait_until_processed(sessions: sessionmaker[Session], event_id: str) -> Str
 
 
 def test_the_webhook_answers_before_the_event_is_applied(
-    http: httpx.Client, fake_stripe: FakeStripe, sessions: sessionmaker[Session]
+    http: httpx.Client,
+    fake_stripe: FakeStripe,
+    sessions: sessionmaker[Session],
+    paid_checkout: PaidCheckout,
 ) -> None:
     """Storing is the whole request: with Stripe slow, the answer comes while the event
     still waits for its (slow) re-fetch, which the applier then does."""
     tenant = make_tenant(sessions, plan="free")
-    started = http.post(
-        "/v1/billing/checkout", json={"plan_code": "starter"}, headers=tenant.headers
-    )
-    session_id = started.json()["session_id"]
-    fake_stripe.complete_checkout(session_id)
-    payload, signature = fake_stripe.sign(fake_stripe.checkout_completed_event(session_id))
-    headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+    payload, headers = paid_checkout(http, tenant)
     fake_stripe.latency = 3.0
     try:
         delivered = http.post("/webhooks/stripe", content=payload, headers=headers)
