@@ -20,7 +20,7 @@ from counterpromo_billing.event_store import (
     store_event,
 )
 from counterpromo_core.db.models import StripeEvent
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 WAIT_LIMIT = 20.0  # seconds before a test gives up waiting for PostgreSQL
@@ -44,6 +44,37 @@ def _row(sessions: sessionmaker[Session], event_id: str) -> StripeEvent:
         row = session.scalar(select(StripeEvent).where(StripeEvent.id == event_id))
         assert row is not None
         return row
+
+
+def test_a_stored_event_keeps_its_body_as_a_json_object_and_is_stored_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    event_id = _stored_event(sessions)
+    row = _row(sessions, event_id)
+    assert row.payload["data"]["object"] == {"id": "sub_123", "object": "subscription"}
+    assert (row.type, row.attempts, row.processed_at) == (
+        "customer.subscription.updated",
+        0,
+        None,
+    )
+    assert row.created == dt.datetime.fromtimestamp(1_790_000_000, dt.UTC)
+    assert row.received_at is not None
+    with sessions() as session:
+        kind = session.scalar(
+            select(func.jsonb_typeof(StripeEvent.payload)).where(StripeEvent.id == event_id)
+        )
+    assert kind == "object"
+    again = json.dumps(
+        {
+            "id": event_id,
+            "type": "customer.subscription.deleted",
+            "created": 1_790_000_001,
+            "data": {"object": {"id": "sub_123", "object": "subscription"}},
+        }
+    ).encode()
+    with sessions.begin() as session:
+        assert not store_event(session, parse_event(again))
+    assert _row(sessions, event_id).type == "customer.subscription.updated"
 
 
 def test_a_failure_is_counted_on_an_unprocessed_event(sessions: sessionmaker[Session]) -> None:

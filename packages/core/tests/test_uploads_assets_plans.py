@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 from counterpromo_core import assets, jobs, promos, uploads
-from counterpromo_core.db.models import BillingPlan
+from counterpromo_core.db.models import Asset, BillingPlan
 from counterpromo_core.errors import Conflict, ValidationFailed
 from counterpromo_core.plans import PLANS, list_plans, sync_plans
 from counterpromo_core.ports import ManualClock
@@ -18,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 NewAccount = Callable[..., uuid.UUID]
+StatementsSent = Callable[[Session], AbstractContextManager[list[str]]]
 
 
 def _upload(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID | None, **kw: Any) -> Any:
@@ -103,6 +105,102 @@ def test_record_asset_upserts_on_bucket_and_key(session: Session, new_account: N
     assert (second.size_bytes, second.checksum_sha256) == (20, "b" * 64)
     with pytest.raises(ValidationFailed):
         _record(session, account_id, key="elsewhere/x.pdf")
+
+
+def _new(account_id: uuid.UUID, name: str, **kw: Any) -> assets.NewAsset:
+    fields: dict[str, Any] = {
+        "kind": "pdf",
+        "bucket": "assets",
+        "key": f"{account_id}/out/{name}",
+        "content_type": "application/pdf",
+        "size_bytes": 10,
+        "checksum_sha256": "a" * 64,
+        **kw,
+    }
+    return assets.NewAsset(**fields)
+
+
+def test_record_assets_records_a_jobs_objects_in_one_statement_in_order(
+    session: Session, new_account: NewAccount, statements_sent: StatementsSent
+) -> None:
+    account_id = new_account()
+    objects = [_new(account_id, "b.pdf"), _new(account_id, "a.png", kind="png")]
+    with statements_sent(session) as sent:
+        ids = assets.record_assets(
+            session, account_id=account_id, promo_id=None, job_id=None, objects=objects
+        )
+    assert len(sent) == 1
+    assert sent[0].startswith("INSERT INTO assets")
+    rows = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    assert [(rows[i].key, rows[i].kind) for i in ids] == [(o.key, o.kind) for o in objects]
+    # A retry overwrites the same rows (same ids), never adds any.
+    again = [dataclasses.replace(o, size_bytes=99) for o in reversed(objects)]
+    retried = assets.record_assets(
+        session, account_id=account_id, promo_id=None, job_id=None, objects=again
+    )
+    assert retried == list(reversed(ids))
+    session.expire_all()
+    assert {a.size_bytes for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))} == {99}
+    assert (
+        assets.record_assets(session, account_id=account_id, promo_id=None, job_id=None, objects=[])
+        == []
+    )
+
+
+def test_record_assets_refuses_another_accounts_object_and_bad_input(
+    session: Session, new_account: NewAccount
+) -> None:
+    owner, other = new_account(), new_account()
+    taken = _new(owner, "taken.pdf")
+    assets.record_assets(session, account_id=owner, promo_id=None, job_id=None, objects=[taken])
+    mine = _new(other, "mine.pdf")
+    # The other account's key, recorded under this one: a conflict, and nothing written.
+    stolen = dataclasses.replace(taken)
+    with pytest.raises(ValidationFailed):
+        assets.record_assets(
+            session, account_id=other, promo_id=None, job_id=None, objects=[mine, stolen]
+        )
+    with pytest.raises(ValidationFailed):
+        assets.record_assets(
+            session, account_id=other, promo_id=None, job_id=None, objects=[mine, mine]
+        )
+    with pytest.raises(ValidationFailed):
+        assets.record_assets(
+            session,
+            account_id=other,
+            promo_id=None,
+            job_id=None,
+            objects=[_new(other, "x.gif", kind="gif")],
+        )
+    session.rollback()
+
+
+def test_record_assets_is_a_conflict_when_the_key_is_another_accounts(
+    session: Session, new_account: NewAccount
+) -> None:
+    owner, other = new_account(), new_account()
+    key = f"{other}/out/shared.pdf"
+    # Recorded for ``owner`` under a key in ``other``'s prefix: only possible through SQL.
+    session.add(
+        Asset(
+            account_id=owner,
+            kind="pdf",
+            bucket="assets",
+            key=key,
+            content_type="application/pdf",
+            size_bytes=1,
+            checksum_sha256="a" * 64,
+        )
+    )
+    session.flush()
+    with pytest.raises(Conflict):
+        assets.record_assets(
+            session,
+            account_id=other,
+            promo_id=None,
+            job_id=None,
+            objects=[_new(other, "fine.pdf"), _new(other, "shared.pdf")],
+        )
 
 
 def test_latest_output_set_is_the_newest_succeeded_render(

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from counterpromo_core.db.hot_path import HotQuery
 from counterpromo_core.db.models import StripeEvent
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,20 +52,35 @@ def parse_event(payload: bytes) -> ParsedEvent:
     )
 
 
+# Every webhook delivery sends this, so it skips SQLAlchemy's execution (``HotQuery``).
+_STORE = HotQuery.of(
+    insert(StripeEvent)
+    .values(
+        id=bindparam("id"),
+        type=bindparam("type"),
+        created=bindparam("created"),
+        payload=bindparam("payload"),
+        received_at=func.now(),
+    )
+    .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+    .returning(StripeEvent.id)
+)
+
+
 def store_event(session: Session, event: ParsedEvent) -> bool:
-    """Insert the event unless its id is already stored; True when this call stored it."""
-    stored = session.execute(
-        insert(StripeEvent)
-        .values(
-            id=event.id,
-            type=event.type,
-            created=event.created,
-            payload=event.payload,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
-        .returning(StripeEvent.id)
-    ).scalar_one_or_none()
+    """Insert the event unless its id is already stored; True when this call stored it.
+
+    One statement in the session's transaction; ``attempts`` starts at its default, 0.
+    """
+    stored = _STORE.first(
+        session,
+        {
+            "id": event.id,
+            "type": event.type,
+            "created": event.created,
+            "payload": json.dumps(event.payload),
+        },
+    )
     return stored is not None
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import UUID, Insert, insert
 from sqlalchemy.orm import Session
 
 from counterpromo_core.db.models import ASSET_KINDS, Asset, Job, LegacyId, Promo, Upload
@@ -13,6 +16,38 @@ from counterpromo_core.errors import Conflict, ValidationFailed
 from counterpromo_core.lookup import get_owned
 
 OUTPUT_KINDS = ("pdf", "png")
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    """An object just written to S3, to be recorded as an asset of a job."""
+
+    kind: str
+    bucket: str
+    key: str
+    content_type: str
+    size_bytes: int
+    checksum_sha256: str
+    branch_id: uuid.UUID | None = None
+
+
+def _checked_row(account_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
+    if values["kind"] not in ASSET_KINDS:
+        raise ValidationFailed.single("kind", f"must be one of {', '.join(ASSET_KINDS)}")
+    if not values["key"].startswith(f"{account_id}/"):
+        raise ValidationFailed.single("key", "must be under the account's prefix")
+    return {"id": uuid.uuid4(), "account_id": account_id, **values}
+
+
+def _upsert(rows: list[dict[str, Any]]) -> Insert:
+    """The INSERT of ``rows``; a (bucket, key) already recorded for the same account is
+    overwritten (a retried job), one recorded for another account is left alone."""
+    statement = insert(Asset).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[Asset.bucket, Asset.key],
+        set_={k: statement.excluded[k] for k in rows[0] if k not in ("id", "bucket", "key")},
+        where=Asset.account_id == statement.excluded.account_id,
+    )
 
 
 def record_asset(
@@ -30,35 +65,65 @@ def record_asset(
     checksum_sha256: str,
 ) -> Asset:
     """Record the object at ``bucket``/``key``; a retried job overwrites its row, never adds one."""
-    if kind not in ASSET_KINDS:
-        raise ValidationFailed.single("kind", f"must be one of {', '.join(ASSET_KINDS)}")
-    if not key.startswith(f"{account_id}/"):
-        raise ValidationFailed.single("key", "must be under the account's prefix")
-    values = {
-        "account_id": account_id,
-        "promo_id": promo_id,
-        "job_id": job_id,
-        "branch_id": branch_id,
-        "kind": kind,
-        "bucket": bucket,
-        "key": key,
-        "content_type": content_type,
-        "size_bytes": size_bytes,
-        "checksum_sha256": checksum_sha256,
-    }
-    statement = insert(Asset).values(id=uuid.uuid4(), **values)
+    row = _checked_row(
+        account_id,
+        {
+            "promo_id": promo_id,
+            "job_id": job_id,
+            "branch_id": branch_id,
+            "kind": kind,
+            "bucket": bucket,
+            "key": key,
+            "content_type": content_type,
+            "size_bytes": size_bytes,
+            "checksum_sha256": checksum_sha256,
+        },
+    )
     asset = session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=[Asset.bucket, Asset.key],
-            set_={k: statement.excluded[k] for k in values if k not in ("bucket", "key")},
-            where=Asset.account_id == statement.excluded.account_id,
-        )
-        .returning(Asset)
-        .execution_options(populate_existing=True)
+        _upsert([row]).returning(Asset).execution_options(populate_existing=True)
     )
     if asset is None:
         raise Conflict(f"s3://{bucket}/{key} is recorded for another account")
     return asset
+
+
+def record_assets(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    promo_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    objects: Sequence[NewAsset],
+) -> list[uuid.UUID]:
+    """Record a job's objects in one statement (as ``record_asset`` each); their asset ids,
+    in the order given. Keys must be distinct."""
+    if not objects:
+        return []
+    rows = [
+        _checked_row(
+            account_id,
+            {
+                "promo_id": promo_id,
+                "job_id": job_id,
+                "branch_id": item.branch_id,
+                "kind": item.kind,
+                "bucket": item.bucket,
+                "key": item.key,
+                "content_type": item.content_type,
+                "size_bytes": item.size_bytes,
+                "checksum_sha256": item.checksum_sha256,
+            },
+        )
+        for item in objects
+    ]
+    if len({(row["bucket"], row["key"]) for row in rows}) != len(rows):
+        raise ValidationFailed.single("key", "each object is recorded once")
+    returned = session.execute(_upsert(rows).returning(Asset.bucket, Asset.key, Asset.id))
+    ids = {(bucket, key): asset_id for bucket, key, asset_id in returned}
+    missing = [item for item in objects if (item.bucket, item.key) not in ids]
+    if missing:
+        raise Conflict(f"s3://{missing[0].bucket}/{missing[0].key} is recorded for another account")
+    return [ids[(item.bucket, item.key)] for item in objects]
 
 
 def list_assets(session: Session, account_id: uuid.UUID, promo_id: uuid.UUID) -> list[Asset]:
@@ -153,9 +218,11 @@ def latest_output_set(session: Session, account_id: uuid.UUID, promo_id: uuid.UU
 
 __all__ = [
     "OUTPUT_KINDS",
+    "NewAsset",
     "get_asset",
     "latest_output_set",
     "list_assets",
     "pictures_by_filename",
     "record_asset",
+    "record_assets",
 ]

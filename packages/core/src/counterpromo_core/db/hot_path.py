@@ -9,7 +9,9 @@ production) and compiled for psycopg once; at run time its text goes through the
 own DBAPI connection, inside the session's transaction.
 
 Only for reads whose rows are plain values (psycopg's own types are what SQLAlchemy would
-give for them); writes and anything with ORM behaviour stay with the session.
+give for them), and for a single-row ``INSERT ... RETURNING`` on a path as hot (a Stripe
+webhook's event: measured 0.87 ms of CPU through the session's execute, 0.40 ms this way).
+Anything with ORM behaviour stays with the session.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Insert, Select
 
 # The dialect the engines use (``postgresql+psycopg``): the same SQL text they would send.
 _DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
@@ -28,12 +30,13 @@ _DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]  # unty
 
 @dataclass(frozen=True)
 class HotQuery:
-    """A SELECT compiled once; its parameters are the statement's named ``bindparam``s."""
+    """A SELECT (or an INSERT with RETURNING) compiled once; its parameters are the
+    statement's named ``bindparam``s. A JSONB parameter is given as JSON text."""
 
     sql: str
 
     @classmethod
-    def of(cls, statement: Select[Any]) -> HotQuery:
+    def of(cls, statement: Select[Any] | Insert) -> HotQuery:
         return cls(str(statement.compile(dialect=_DIALECT)))
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:

@@ -7,7 +7,7 @@ overwrites its objects and its asset rows instead of adding new ones.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from counterpromo_core import assets
 from counterpromo_core.db.models import Asset
@@ -16,16 +16,7 @@ from sqlalchemy.orm import Session
 
 from counterpromo_worker.runtime.context import JobContext
 
-
-@dataclass(frozen=True)
-class StoredOutput:
-    kind: str
-    bucket: str
-    key: str
-    content_type: str
-    size_bytes: int
-    checksum_sha256: str
-    branch_id: uuid.UUID | None = None
+StoredOutput = assets.NewAsset
 
 
 def output_key(ctx: JobContext, *parts: str) -> str:
@@ -51,6 +42,19 @@ def store_output(
         size_bytes=put.size,
         checksum_sha256=put.checksum_sha256,
         branch_id=branch_id,
+    )
+
+
+def record_outputs(
+    session: Session, ctx: JobContext, outputs: Sequence[StoredOutput]
+) -> list[uuid.UUID]:
+    """Record the job's outputs in one statement; their asset ids, in order."""
+    return assets.record_assets(
+        session,
+        account_id=ctx.account_id,
+        promo_id=ctx.promo_id,
+        job_id=ctx.job_id,
+        objects=outputs,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from counterpromo_worker.handlers.outputs import (
     StoredOutput,
     output_key,
-    record_output,
+    record_outputs,
     store_output,
 )
 from counterpromo_worker.rendering import (
@@ -180,7 +180,7 @@ def run(ctx: JobContext) -> None:
         )
 
     def write(session: Session) -> dict[str, Any]:
-        recorded = [record_output(session, ctx, output) for output in outputs]
+        recorded = record_outputs(session, ctx, outputs)
         # A draft becomes ready (an archived promo stays archived). One conditional UPDATE
         # whose row lock does not conflict with the key-share locks that recording assets
         # takes, so concurrent renders of one promo cannot deadlock, whatever the order.
@@ -190,7 +190,7 @@ def run(ctx: JobContext) -> None:
             "paper": job.paper,
             "watermark": snap.watermark,
             "output_sets": sets,
-            "asset_ids": [str(asset.id) for asset in recorded],
+            "asset_ids": [str(asset_id) for asset_id in recorded],
         }
 
     ctx.finish(write)
