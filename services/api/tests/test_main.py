@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,37 @@ def test_create_app_loads_config_from_environment_and_ssm(
     assert response.status_code == 200
     assert [p["code"] for p in plans.json()] == ["free", "starter", "pro", "dealer"]
     assert plans.json()[1]["price_monthly"] == "29.00"
+
+
+FROZEN_PROBE = """
+import gc
+from counterpromo_api.main import app_factory
+app = app_factory()
+print(gc.get_freeze_count(), any(o is app.router for o in gc.get_objects()))
+"""
+
+
+def test_the_app_factory_freezes_what_start_up_made(
+    aws_env: ProvisionedEnv, database_url: str, fake_stripe: FakeStripe
+) -> None:
+    # In a process of its own: freezing is for the whole process, as in a deployed task.
+    environ = {
+        **os.environ,
+        **aws_env.environ(),
+        "DATABASE_URL": database_url,
+        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
+        "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", FROZEN_PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=environ,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, router_tracked = result.stdout.split()
+    # Every module, route and model of the app: tens of thousands of objects.
+    assert int(frozen) > 50_000
+    assert router_tracked == "False"

@@ -27,6 +27,7 @@ from counterpromo_billing.event_applier import EventApplier
 from counterpromo_billing.live_prices import LivePrices
 from counterpromo_billing.prices import prices_from_config
 from counterpromo_core.db import create_db_engine
+from counterpromo_core.heap import freeze_startup_heap
 from counterpromo_core.logging_setup import configure_logging
 from counterpromo_storage.clients import ssm_client
 from counterpromo_storage.settings import AppConfig
@@ -76,7 +77,9 @@ def _serve(  # pragma: no cover - runs in the child process (the system tests dr
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     client = stripe_client(config, max_network_retries=1)
-    applier = build_applier(config, lanes, stripe=client, prices=live_prices(config)).start()
+    applier = build_applier(config, lanes, stripe=client, prices=live_prices(config))
+    freeze_startup_heap()
+    applier.start()
     log.info("stripe applier started", extra={"lanes": lanes, "pid": os.getpid()})
     try:
         while not stop.is_set() and os.getppid() == parent:

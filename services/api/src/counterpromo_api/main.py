@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 import uvicorn
+from counterpromo_core.heap import freeze_startup_heap
 from fastapi import FastAPI
 
 from counterpromo_api.logs import configure_logging, log_config
@@ -17,7 +18,9 @@ def app_factory() -> FastAPI:
     from counterpromo_api.app import create_app  # noqa: PLC0415 - after logging is set up
 
     configure_logging(ApiSettings().log_level)
-    return create_app()
+    app = create_app()
+    freeze_startup_heap()
+    return app
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 import pydantic
+from counterpromo_core.heap import freeze_startup_heap
 from counterpromo_storage.config import ConfigurationError, load_config
 
 from counterpromo_worker import __version__
@@ -94,5 +95,6 @@ def main(argv: Sequence[str] | None = None, *, registry: HandlerRegistry | None 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    freeze_startup_heap()
     worker.run()
     return 0
