@@ -18,14 +18,17 @@ from harness.stack import SystemStack
 from harness.tenants import create_tenant
 from harness.waiting import wait_until
 
-BRANCHES = 5
-ITEMS = 200  # 17 pages per branch: a job renders for seconds, long enough to be caught in it
+# 20 branch sets of a 200-item flyer (17 pages each): a job takes seconds, so the jobs of
+# one worker are still running when the other worker's have started (with 5 sets, a worker
+# that received early could finish both jobs before the kill: seen in CI).
+BRANCHES = 20
+ITEMS = 200
 
 
 def test_killed_worker_jobs_finished_once_by_the_other(
     stack: SystemStack, apis: list[httpx.Client]
 ) -> None:
-    tenant = create_tenant(stack.sessions, plan="pro", branch_count=BRANCHES)
+    tenant = create_tenant(stack.sessions, plan="dealer", branch_count=BRANCHES)
     promo_id = create_promo(apis[0], tenant, items=ITEMS)
     slots = stack.options.workers * stack.options.worker_concurrency
     job_ids = [
